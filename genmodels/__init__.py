@@ -1,0 +1,1 @@
+"""GenLab's models, sampling, training, data and checkpoints. Pure torch; no UI imports."""

@@ -1,0 +1,141 @@
+"""Checkpoint folders in the Hugging Face layout: config.json + model.safetensors + README.md card.
+
+Weights load through safetensors only. A folder holding only pickled weights is refused, never unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from huggingface_hub import ModelCard, ModelCardData
+
+from .trainers import atomic_replace_dir
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHECKPOINTS_DIR = PROJECT_ROOT / "checkpoints"
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+CARD = "README.md"
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+CARD_SECTIONS = ("## Data", "## Held-out split", "## Training", "## Metrics", "## Licence")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint folder is missing, incomplete, inconsistent or unsafe."""
+
+
+def read_config(folder: Path) -> dict:
+    """config.json as a dict, with a clear error when it is missing or malformed."""
+    path = Path(folder) / CONFIG
+    if not path.is_file():
+        raise CheckpointError(f"{folder.name}: config.json is missing")
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{folder.name}: config.json is not valid JSON ({error.msg})") from error
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{folder.name}: config.json must hold an object")
+    return config
+
+
+def read_card(folder: Path) -> dict:
+    """The card's YAML metadata (family, metrics, ...); {} when there is no card."""
+    path = Path(folder) / CARD
+    if not path.is_file():
+        return {}
+    return ModelCard.load(path).data.to_dict()
+
+
+def validate_card(text: str) -> list[str]:
+    """Problems with a card's text: missing sections or metadata. An empty list means it is complete."""
+    problems = [f"missing section {section!r}" for section in CARD_SECTIONS if section not in text]
+    card = ModelCard(text)
+    data = card.data.to_dict()
+    for key in ("license", "genlab_family", "genlab_metrics", "genlab_command"):
+        if not data.get(key):
+            problems.append(f"missing metadata {key!r}")
+    return problems
+
+
+def load_checkpoint(model_class, folder: Path, device: torch.device | str = "cpu"):
+    """Rebuild `model_class` from a checkpoint folder, strictly, from safetensors only."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CheckpointError(f"no checkpoint folder at {folder}")
+    weights = folder / WEIGHTS
+    if not weights.is_file():
+        pickled = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+        if pickled:
+            raise CheckpointError(f"{folder.name}: only pickled weights ({', '.join(pickled)}); GenLab loads safetensors only")
+        raise CheckpointError(f"{folder.name}: model.safetensors is missing")
+    read_config(folder)
+    try:
+        model = model_class.from_pretrained(str(folder), map_location=str(device), strict=True)
+    except (TypeError, KeyError, RuntimeError, ValueError) as error:
+        raise CheckpointError(f"{folder.name}: config and weights do not fit {model_class.__name__} ({error})") from error
+    return model.to(device).eval().requires_grad_(False)
+
+
+def make_card(
+    *,
+    title: str,
+    family: str,
+    summary: str,
+    data: str,
+    held_out: str,
+    training: str,
+    command: str,
+    metrics: dict,
+    metrics_text: str,
+) -> str:
+    """A model card with the sections validate_card requires and machine-readable metadata."""
+    card_data = ModelCardData(
+        license="cc-by-sa-3.0",
+        library_name="genlab",
+        datasets=["mnist"],
+        tags=["genlab", family],
+        genlab_family=family,
+        genlab_metrics=metrics,
+        genlab_command=command,
+    )
+    body = f"""# {title}
+
+{summary}
+
+## Data
+{data}
+
+## Held-out split
+{held_out}
+
+## Training
+{training}
+
+Reproduce with:
+
+```bash
+{command}
+```
+
+## Metrics
+{metrics_text}
+
+## Licence
+Weights: CC BY-SA 3.0, following the MNIST data they were trained on. Code: GenLab's licence.
+"""
+    return f"---\n{card_data.to_yaml()}\n---\n\n{body}"
+
+
+def save_checkpoint(model, folder: Path, card_text: str) -> None:
+    """Write config.json + model.safetensors (through the hub mixin) + README.md, atomically."""
+    problems = validate_card(card_text)
+    if problems:
+        raise CheckpointError("incomplete model card: " + "; ".join(problems))
+
+    def build(tmp: Path) -> None:
+        model.save_pretrained(str(tmp))
+        (tmp / CARD).write_text(card_text)
+
+    atomic_replace_dir(build, Path(folder))

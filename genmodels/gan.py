@@ -1,0 +1,108 @@
+"""A small DCGAN for 28x28 digits: spectral-norm discriminator, optional class conditioning."""
+
+from dataclasses import dataclass
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+@dataclass
+class GANConfig:
+    z_dim: int = 64
+    g_channels: int = 32
+    d_channels: int = 64
+    num_classes: int = 0  # 0 = unconditional
+    class_embed_dim: int = 16
+
+
+class Generator(nn.Module):
+    """z: (B, z_dim), y: (B,) or None -> images (B, 1, 28, 28) in [-1, 1]."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        c = config.g_channels
+        self.config = config
+        in_dim = config.z_dim
+        if config.num_classes:
+            self.embed = nn.Embedding(config.num_classes, config.class_embed_dim)
+            in_dim += config.class_embed_dim
+        self.project = nn.Linear(in_dim, 4 * c * 7 * 7)  # (B, in_dim) -> (B, 4c*49)
+        self.body = nn.Sequential(
+            nn.BatchNorm2d(4 * c),
+            nn.ReLU(),
+            nn.ConvTranspose2d(4 * c, 2 * c, 4, 2, 1),  # (B, 4c, 7, 7) -> (B, 2c, 14, 14)
+            nn.BatchNorm2d(2 * c),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1),  # -> (B, c, 28, 28)
+            nn.BatchNorm2d(c),
+            nn.ReLU(),
+            nn.Conv2d(c, 1, 3, 1, 1),  # -> (B, 1, 28, 28)
+            nn.Tanh(),
+        )
+
+    def first_activations(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The projected features before the first norm: (B, 4c*49). Used to find latent directions."""
+        if self.config.num_classes:
+            if y is None:
+                raise ValueError("this generator is class-conditional: pass class labels")
+            z = torch.cat([z, self.embed(y)], dim=1)
+        return self.project(z)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        c = self.config.g_channels
+        h = self.first_activations(z, y).view(-1, 4 * c, 7, 7)
+        return self.body(h)
+
+
+class Discriminator(nn.Module):
+    """images (B, 1, 28, 28) in [-1, 1], y: (B,) or None -> realness scores (B,). Projection for classes."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        c = config.d_channels
+        self.config = config
+        self.body = nn.Sequential(
+            spectral_norm(nn.Conv2d(1, c, 4, 2, 1)),  # (B, 1, 28, 28) -> (B, c, 14, 14)
+            nn.LeakyReLU(0.1),
+            spectral_norm(nn.Conv2d(c, 2 * c, 4, 2, 1)),  # -> (B, 2c, 7, 7)
+            nn.LeakyReLU(0.1),
+            spectral_norm(nn.Conv2d(2 * c, 4 * c, 3, 1, 1)),  # -> (B, 4c, 7, 7)
+            nn.LeakyReLU(0.1),
+        )
+        self.head = spectral_norm(nn.Linear(4 * c, 1))
+        if config.num_classes:
+            self.embed = spectral_norm(nn.Embedding(config.num_classes, 4 * c))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.body(x).sum(dim=(2, 3))  # global sum pooling: (B, 4c)
+        score = self.head(h).squeeze(1)  # (B,)
+        if self.config.num_classes:
+            if y is None:
+                raise ValueError("this discriminator is class-conditional: pass class labels")
+            score = score + (self.embed(y) * h).sum(dim=1)
+        return score
+
+
+class GAN(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="genlab",
+    tags=["gan", "mnist", "genlab"],
+    license="cc-by-sa-3.0",
+):
+    """A generator (the EMA weights, for sampling) and its discriminator (for per-sample scores)."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        self.config = config
+        self.generator = Generator(config)
+        self.discriminator = Discriminator(config)
+
+    @property
+    def conditional(self) -> bool:
+        return self.config.num_classes > 0
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.generator(z, y)

@@ -1,0 +1,80 @@
+"""Sample quality measured by a digit classifier: Inception score, Fréchet distance, class accuracy."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .classifier import MNISTClassifier
+
+
+@torch.inference_mode()
+def classify(classifier: MNISTClassifier, images: torch.Tensor, batch_size: int = 500):
+    """images (N, 1, 28, 28) in [-1, 1] -> (probabilities (N, 10), features (N, D)), both float64 on CPU."""
+    device = next(classifier.parameters()).device
+    probabilities, features = [], []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size].to(device)
+        feature = classifier.features(batch)
+        probabilities.append(classifier.head(feature).softmax(dim=1).double().cpu())
+        features.append(feature.double().cpu())
+    return torch.cat(probabilities), torch.cat(features)
+
+
+def inception_score(probabilities: torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))): 10 for confident, perfectly balanced digits; 1 for useless ones."""
+    probabilities = probabilities.double().clamp_min(1e-12)
+    marginal = probabilities.mean(dim=0, keepdim=True)
+    kl = (probabilities * (probabilities.log() - marginal.log())).sum(dim=1)
+    return math.exp(kl.mean().item())
+
+
+def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (N, D) and (M, D)."""
+    a, b = features_a.double(), features_b.double()
+    mean_a, mean_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    # tr(sqrt(cov_a cov_b)) = sum of sqrt eigenvalues of sqrt(cov_a) cov_b sqrt(cov_a), which is symmetric.
+    eigenvalues, eigenvectors = torch.linalg.eigh(cov_a)
+    sqrt_a = eigenvectors @ torch.diag(eigenvalues.clamp_min(0).sqrt()) @ eigenvectors.T
+    cross = torch.linalg.eigvalsh(sqrt_a @ cov_b @ sqrt_a).clamp_min(0).sqrt().sum()
+    distance = (mean_a - mean_b).square().sum() + cov_a.trace() + cov_b.trace() - 2 * cross
+    return max(float(distance), 0.0)
+
+
+def per_class_accuracy(probabilities: torch.Tensor, labels: torch.Tensor, num_classes: int = 10) -> list[float]:
+    """Fraction of samples of each intended class that the classifier recognises as that class."""
+    predicted = probabilities.argmax(dim=1)
+    return [float((predicted[labels == k] == k).double().mean()) for k in range(num_classes)]
+
+
+@torch.inference_mode()
+def generate_for_evaluation(gan, count: int, seed: int, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+    """`count` samples (balanced classes when conditional) from a fixed seed -> (images, intended labels)."""
+    device = next(gan.parameters()).device
+    rng = torch.Generator("cpu").manual_seed(seed)
+    z = torch.randn(count, gan.config.z_dim, generator=rng)
+    labels = torch.arange(count) % max(gan.config.num_classes, 1)
+    images = []
+    for start in range(0, count, batch_size):
+        y = labels[start : start + batch_size].to(device) if gan.conditional else None
+        images.append(gan.generator(z[start : start + batch_size].to(device), y).cpu())
+    return torch.cat(images), labels
+
+
+def evaluate_generator(gan, classifier: MNISTClassifier, held_out: torch.Tensor, count: int = 2000, seed: int = 2026) -> dict:
+    """Inception score, Fréchet distance to held-out digits (N, 1, 28, 28), and class accuracy if conditional."""
+    images, labels = generate_for_evaluation(gan, count, seed)
+    probabilities, features = classify(classifier, images)
+    _, real_features = classify(classifier, held_out)
+    result = {
+        "samples": count,
+        "inception_score": round(inception_score(probabilities), 4),
+        "frechet_distance": round(frechet_distance(features, real_features), 4),
+    }
+    if gan.conditional:
+        accuracy = per_class_accuracy(probabilities, labels, gan.config.num_classes)
+        result["class_accuracy"] = round(sum(accuracy) / len(accuracy), 4)
+        result["per_class_accuracy"] = [round(value, 4) for value in accuracy]
+    return result

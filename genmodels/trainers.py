@@ -1,0 +1,312 @@
+"""Trainers: generators that yield TrainEvents, check a stop event between steps, and save resumable state.
+
+The CLI (genmodels.train) and the Training tab consume the same loops.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from safetensors.torch import load_file, save_file
+
+from .classifier import ClassifierConfig, MNISTClassifier
+from .gan import GAN, Discriminator, GANConfig, Generator
+
+GAN_LOSSES = ("hinge", "nonsaturating", "lsgan", "wgan-gp")
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    step: int
+    losses: dict[str, float]
+    preview: torch.Tensor | None = None  # images (B, 1, 28, 28) in [-1, 1] from fixed noise
+
+
+def atomic_replace_dir(build, destination: Path) -> None:
+    """Call build(tmp_folder), then swap tmp_folder into place: readers see the old or the new, never half."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = destination.with_name(f".{destination.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        build(tmp)
+        old = destination.with_name(f".{destination.name}.old-{os.getpid()}-{threading.get_ident()}")
+        if destination.exists():
+            os.replace(destination, old)
+        os.replace(tmp, destination)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _flatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer) -> tuple[dict, list]:
+    state = optimizer.state_dict()
+    tensors = {}
+    for index, slots in state["state"].items():
+        for key, value in slots.items():
+            tensors[f"{prefix}.{index}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    return tensors, state["param_groups"]
+
+
+def _restore_optimizer(prefix: str, optimizer: torch.optim.Optimizer, tensors: dict, param_groups: list) -> None:
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        if name.startswith(prefix + "."):
+            _, index, key = name.split(".", 2)
+            state.setdefault(int(index), {})[key] = value
+    optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+
+
+def _prefixed(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {f"{prefix}.{k}": v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+
+
+def _unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+@dataclass
+class GANTrainConfig:
+    steps: int = 10_000
+    batch_size: int = 64
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    loss: str = "hinge"
+    gp_weight: float = 10.0
+    ema_decay: float = 0.999
+    seed: int = 0
+    preview_every: int = 0  # 0 = no previews
+    preview_count: int = 16
+    extra: dict = field(default_factory=dict)
+
+
+class GANTrainer:
+    """Trains a GAN on images (N, 1, 28, 28) in [-1, 1] with labels (N,) (used when conditional)."""
+
+    def __init__(
+        self,
+        model_config: GANConfig,
+        train_config: GANTrainConfig,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        accelerator: Accelerator | None = None,
+    ):
+        if train_config.loss not in GAN_LOSSES:
+            raise ValueError(f"unknown GAN loss {train_config.loss!r}; choose one of {', '.join(GAN_LOSSES)}")
+        self.model_config, self.config = model_config, train_config
+        self.accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available())
+        device = self.accelerator.device
+        torch.manual_seed(train_config.seed)  # initial weights; trainers run in their own process or thread
+        generator = Generator(model_config)
+        discriminator = Discriminator(model_config)
+        self.ema = copy.deepcopy(generator).to(device).requires_grad_(False)
+        opt_g = torch.optim.Adam(generator.parameters(), train_config.lr_g, betas=train_config.betas)
+        opt_d = torch.optim.Adam(discriminator.parameters(), train_config.lr_d, betas=train_config.betas)
+        self.G, self.D, self.opt_g, self.opt_d = self.accelerator.prepare(generator, discriminator, opt_g, opt_d)
+        self.images, self.labels = images.to(device), labels.to(device)
+        self.step = 0
+        self.batch_rng = torch.Generator("cpu").manual_seed(train_config.seed + 1)
+        self.noise_rng = torch.Generator("cpu").manual_seed(train_config.seed + 2)
+        fixed = torch.Generator("cpu").manual_seed(train_config.seed + 3)
+        count = train_config.preview_count
+        self.fixed_z = torch.randn(count, model_config.z_dim, generator=fixed).to(device)
+        self.fixed_y = (torch.arange(count) % max(model_config.num_classes, 1)).to(device)
+
+    @property
+    def conditional(self) -> bool:
+        return self.model_config.num_classes > 0
+
+    def _labels(self, y: torch.Tensor) -> torch.Tensor | None:
+        return y if self.conditional else None
+
+    def _d_loss(self, real_scores, fake_scores, real, fake, y):
+        loss = self.config.loss
+        if loss == "hinge":
+            return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+        if loss == "nonsaturating":
+            return F.softplus(-real_scores).mean() + F.softplus(fake_scores).mean()
+        if loss == "lsgan":
+            return 0.5 * ((real_scores - 1).square().mean() + fake_scores.square().mean())
+        alpha = torch.rand(real.size(0), 1, 1, 1, generator=self.noise_rng).to(real.device)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        (gradient,) = torch.autograd.grad(self.D(mixed, y).sum(), mixed, create_graph=True)
+        penalty = (gradient.flatten(1).norm(dim=1) - 1).square().mean()
+        return fake_scores.mean() - real_scores.mean() + self.config.gp_weight * penalty
+
+    def _g_loss(self, fake_scores):
+        if self.config.loss == "nonsaturating":
+            return F.softplus(-fake_scores).mean()
+        if self.config.loss == "lsgan":
+            return 0.5 * (fake_scores - 1).square().mean()
+        return -fake_scores.mean()  # hinge and WGAN
+
+    def _noise(self, count: int) -> torch.Tensor:
+        return torch.randn(count, self.model_config.z_dim, generator=self.noise_rng).to(self.accelerator.device)
+
+    def train_step(self) -> dict[str, float]:
+        batch = self.config.batch_size
+        index = torch.randint(len(self.images), (batch,), generator=self.batch_rng).to(self.images.device)
+        real, y = self.images[index], self._labels(self.labels[index])
+        fake_y = None
+        if self.conditional:
+            fake_y = torch.randint(self.model_config.num_classes, (batch,), generator=self.noise_rng)
+            fake_y = fake_y.to(real.device)
+        fake = self.G(self._noise(batch), fake_y)
+
+        d_loss = self._d_loss(self.D(real, y), self.D(fake.detach(), fake_y), real, fake.detach(), fake_y)
+        self.opt_d.zero_grad(set_to_none=True)
+        self.accelerator.backward(d_loss)
+        self.opt_d.step()
+
+        g_loss = self._g_loss(self.D(fake, fake_y))
+        self.opt_g.zero_grad(set_to_none=True)
+        self.accelerator.backward(g_loss)
+        self.opt_g.step()
+
+        with torch.no_grad():
+            source = self.accelerator.unwrap_model(self.G)
+            for ema_param, param in zip(self.ema.parameters(), source.parameters(), strict=True):
+                ema_param.lerp_(param, 1 - self.config.ema_decay)
+            for ema_buffer, buffer in zip(self.ema.buffers(), source.buffers(), strict=True):
+                ema_buffer.copy_(buffer)
+        self.step += 1
+        return {"G": g_loss.item(), "D": d_loss.item()}
+
+    @torch.no_grad()
+    def preview(self) -> torch.Tensor:
+        self.ema.eval()
+        images = self.ema(self.fixed_z, self._labels(self.fixed_y)).cpu()
+        self.ema.train()
+        return images
+
+    def run(self, stop_event: threading.Event | None = None) -> Iterator[TrainEvent]:
+        """Train until config.steps or until stop_event is set, yielding one event per step."""
+        self.G.train()
+        self.D.train()
+        while self.step < self.config.steps:
+            if stop_event is not None and stop_event.is_set():
+                return
+            losses = self.train_step()
+            every = self.config.preview_every
+            show = every and (self.step % every == 0 or self.step == self.config.steps)
+            yield TrainEvent(self.step, losses, self.preview() if show else None)
+
+    @torch.no_grad()
+    def export(self, calibration_batches: int = 20, batch_size: int = 256) -> GAN:
+        """A GAN with the EMA generator, whose BatchNorm statistics are recomputed for the EMA weights."""
+        generator = copy.deepcopy(self.ema).cpu()
+        for module in generator.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.reset_running_stats()
+                module.momentum = None  # cumulative average over the calibration batches
+        generator.train()
+        rng = torch.Generator("cpu").manual_seed(self.config.seed + 4)
+        for _ in range(calibration_batches):
+            z = torch.randn(batch_size, self.model_config.z_dim, generator=rng)
+            y = torch.randint(max(self.model_config.num_classes, 1), (batch_size,), generator=rng)
+            generator(z, self._labels(y))
+        for module in generator.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.momentum = 0.1
+        model = GAN(self.model_config)
+        model.generator.load_state_dict(generator.state_dict())
+        model.discriminator.load_state_dict(self.accelerator.unwrap_model(self.D).state_dict())
+        return model.eval()
+
+    def save_state(self, folder: Path) -> None:
+        """Save everything needed to resume exactly (weights, optimizers, RNGs), atomically, as safetensors."""
+        tensors = {
+            **_prefixed("G", self.accelerator.unwrap_model(self.G)),
+            **_prefixed("D", self.accelerator.unwrap_model(self.D)),
+            **_prefixed("ema", self.ema),
+            "rng.batch": self.batch_rng.get_state(),
+            "rng.noise": self.noise_rng.get_state(),
+        }
+        opt_g, groups_g = _flatten_optimizer("opt_g", self.opt_g.optimizer if hasattr(self.opt_g, "optimizer") else self.opt_g)
+        opt_d, groups_d = _flatten_optimizer("opt_d", self.opt_d.optimizer if hasattr(self.opt_d, "optimizer") else self.opt_d)
+        tensors.update(opt_g)
+        tensors.update(opt_d)
+        meta = {
+            "step": self.step,
+            "model_config": asdict(self.model_config),
+            "train_config": asdict(self.config),
+            "param_groups": {"opt_g": groups_g, "opt_d": groups_d},
+        }
+
+        def build(tmp: Path) -> None:
+            save_file(tensors, tmp / "trainer.safetensors")
+            (tmp / "trainer.json").write_text(json.dumps(meta, indent=2))
+
+        atomic_replace_dir(build, folder)
+
+    def load_state(self, folder: Path) -> None:
+        """Resume from save_state's folder; the configs must match the saved ones."""
+        meta = json.loads((Path(folder) / "trainer.json").read_text())
+        if meta["model_config"] != asdict(self.model_config):
+            raise ValueError("the saved run used a different model configuration")
+        tensors = load_file(Path(folder) / "trainer.safetensors")
+        self.accelerator.unwrap_model(self.G).load_state_dict(_unprefixed("G", tensors))
+        self.accelerator.unwrap_model(self.D).load_state_dict(_unprefixed("D", tensors))
+        self.ema.load_state_dict(_unprefixed("ema", tensors))
+        for name, optimizer in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            inner = optimizer.optimizer if hasattr(optimizer, "optimizer") else optimizer
+            _restore_optimizer(name, inner, tensors, meta["param_groups"][name])
+        self.batch_rng.set_state(tensors["rng.batch"])
+        self.noise_rng.set_state(tensors["rng.noise"])
+        self.step = meta["step"]
+
+
+@dataclass
+class ClassifierTrainConfig:
+    steps: int = 3000
+    batch_size: int = 128
+    lr: float = 2e-3
+    max_shift_pixels: int = 2
+    seed: int = 0
+
+
+class ClassifierTrainer:
+    """Trains the MNIST judge with small random shifts as augmentation."""
+
+    def __init__(self, model_config: ClassifierConfig, train_config: ClassifierTrainConfig, images, labels):
+        self.config = train_config
+        torch.manual_seed(train_config.seed)
+        self.model = MNISTClassifier(model_config)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), train_config.lr, weight_decay=1e-4)
+        self.schedule = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, train_config.lr, total_steps=train_config.steps)
+        self.images, self.labels = images, labels
+        self.rng = torch.Generator("cpu").manual_seed(train_config.seed + 1)
+        self.step = 0
+
+    def _shift(self, batch: torch.Tensor) -> torch.Tensor:
+        pad = self.config.max_shift_pixels
+        padded = F.pad(batch, (pad, pad, pad, pad), value=-1.0)
+        dx, dy = torch.randint(0, 2 * pad + 1, (2,), generator=self.rng).tolist()
+        return padded[:, :, dy : dy + 28, dx : dx + 28]
+
+    def run(self, stop_event: threading.Event | None = None) -> Iterator[TrainEvent]:
+        self.model.train()
+        while self.step < self.config.steps:
+            if stop_event is not None and stop_event.is_set():
+                return
+            index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.rng)
+            loss = F.cross_entropy(self.model(self._shift(self.images[index])), self.labels[index])
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.schedule.step()
+            self.step += 1
+            yield TrainEvent(self.step, {"cross_entropy": loss.item()})
+        self.model.eval()
