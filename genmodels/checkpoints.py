@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 from huggingface_hub import ModelCard, ModelCardData
+from safetensors import SafetensorError
 
 from .trainers import atomic_replace_dir
 
@@ -73,6 +74,8 @@ def load_checkpoint(model_class, folder: Path, device: torch.device | str = "cpu
     read_config(folder)
     try:
         model = model_class.from_pretrained(str(folder), map_location=str(device), strict=True)
+    except SafetensorError as error:
+        raise CheckpointError(f"{folder.name}: model.safetensors is not a valid safetensors file ({error})") from error
     except (TypeError, KeyError, RuntimeError, ValueError) as error:
         raise CheckpointError(f"{folder.name}: config and weights do not fit {model_class.__name__} ({error})") from error
     return model.to(device).eval().requires_grad_(False)

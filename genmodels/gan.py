@@ -71,12 +71,12 @@ class Discriminator(nn.Module):
             spectral_norm(nn.Conv2d(2 * c, 4 * c, 3, 1, 1)),  # -> (B, 4c, 7, 7)
             nn.LeakyReLU(0.1),
         )
-        self.head = spectral_norm(nn.Linear(4 * c, 1))
+        self.head = spectral_norm(nn.Linear(4 * c * 49, 1))
         if config.num_classes:
-            self.embed = spectral_norm(nn.Embedding(config.num_classes, 4 * c))
+            self.embed = spectral_norm(nn.Embedding(config.num_classes, 4 * c * 49))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.body(x).sum(dim=(2, 3))  # global sum pooling: (B, 4c)
+        h = self.body(x).flatten(1)  # (B, 4c*49)
         score = self.head(h).squeeze(1)  # (B,)
         if self.config.num_classes:
             if y is None:

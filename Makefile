@@ -1,0 +1,35 @@
+# Daily verbs. Each one sets up .venv first (quick when nothing changed).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup setup-dev run test bench lint format
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.app-installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.app-installed
+setup-dev: $(VENV)/.dev-installed
+
+run: setup
+	$(PY) app.py
+
+test: setup-dev
+	$(PY) -m pytest
+
+bench: setup-dev
+	$(PY) bench/gan_bench.py
+
+lint: setup-dev
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: setup-dev
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

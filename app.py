@@ -1,0 +1,47 @@
+"""GenLab: an interactive playground for generative models. `python app.py` starts it on 127.0.0.1:7860."""
+
+import argparse
+import os
+
+import gradio as gr
+
+from demos import gan
+from genmodels.registry import Registry
+
+QUEUE_SIZE = 64  # waiting requests beyond this get a clean "queue full" error
+SESSION_CAPACITY = 2_000  # browser sessions whose state is kept; bounded for a small Space
+
+
+def build_app(registry: Registry | None = None) -> gr.Blocks:
+    """Assemble the tabs into one Blocks app with a bounded queue."""
+    registry = registry or Registry()
+    with gr.Blocks(title="GenLab", delete_cache=(600, 1800)) as demo:
+        gr.Markdown("# GenLab\nSee and steer generative models: pick a model, move a control, watch the samples change.")
+        gan.build(demo, registry)
+    # Heavy events share the "models" limit of 2: one per core on the reference CPU.
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
+    return demo
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    # A Space sets GRADIO_SERVER_NAME=0.0.0.0; anywhere else the app stays on loopback unless asked.
+    host = os.environ.get("GENLAB_HOST") or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    port = os.environ.get("GENLAB_PORT") or os.environ.get("GRADIO_SERVER_PORT") or "7860"
+    parser.add_argument("--host", default=host)
+    parser.add_argument("--port", type=int, default=int(port))
+    parser.add_argument("--share", action="store_true", default=os.environ.get("GENLAB_SHARE") == "1",
+                        help="open a public gradio.live link (off by default)")
+    args = parser.parse_args()
+    build_app().launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        show_error=False,
+        max_file_size="10mb",
+        state_session_capacity=SESSION_CAPACITY,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""GenLab's tabs: one module each, widgets and thin handlers over genmodels."""

@@ -1,0 +1,118 @@
+"""Boundary helpers shared by the tabs: argument checking, notices, friendly errors, output files.
+
+The API bypasses every widget bound, so each handler passes its arguments through these first.
+"""
+
+import functools
+import logging
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+
+log = logging.getLogger("genlab")
+OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="genlab-outputs-"))
+OUTPUT_MAX_AGE_SECONDS = 900
+
+
+class UserError(gr.Error):
+    """A message for the person (or API client) who sent bad input; not a server fault, so no traceback logged."""
+
+    def __init__(self, message: str):
+        super().__init__(message, print_exception=False)
+
+
+class Notices(list):
+    """Messages about values that were adjusted; shown as a toast and in the result's info text."""
+
+    def add(self, message: str) -> None:
+        self.append(message)
+        gr.Warning(message)
+
+    def markdown(self) -> str:
+        return "".join(f"⚠️ {message}\n\n" for message in self)
+
+
+def _as_number(value, name: str) -> float:
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        raise UserError(f"{name} must be a number, not {type(value).__name__}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{name} must be a number, not {str(value)[:40]!r}.") from None
+    if not math.isfinite(number):
+        raise UserError(f"{name} must be a finite number, not {value}.")
+    return number
+
+
+def number(value, name: str, low: float, high: float, notices: Notices) -> float:
+    """A finite float, clamped into [low, high] with a notice when outside."""
+    result = _as_number(value, name)
+    if not low <= result <= high:
+        clamped = min(max(result, low), high)
+        notices.add(f"{name} {result:g} is outside {low:g} to {high:g}; using {clamped:g}.")
+        result = clamped
+    return result
+
+
+def integer(value, name: str, low: int, high: int, notices: Notices) -> int:
+    """A whole number, clamped into [low, high] with a notice when outside."""
+    result = _as_number(value, name)
+    if result != int(result):
+        notices.add(f"{name} must be a whole number; rounding {result:g} to {round(result)}.")
+    result = round(result)
+    if not low <= result <= high:
+        clamped = min(max(result, low), high)
+        shown = f"{result:,}" if abs(result) < 10**15 else f"{result:.3g}"
+        notices.add(f"{name} {shown} is outside {low:,} to {high:,}; using {clamped:,}.")
+        result = clamped
+    return int(result)
+
+
+def flag(value, name: str) -> bool:
+    """A true/false value, or a clear error."""
+    if not isinstance(value, bool):
+        raise UserError(f"{name} must be true or false.")
+    return value
+
+
+def choice(value, name: str, options: list[str]) -> str:
+    """One of `options`, or a clear error."""
+    if not isinstance(value, str) or value not in options:
+        raise UserError(f"{name} must be one of: {', '.join(options)}.")
+    return value
+
+
+def friendly(function):
+    """Turn ValueErrors from genmodels into messages, and anything unexpected into a short apology."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except gr.Error:
+            raise
+        except ValueError as error:
+            raise UserError(str(error)[:300]) from None
+        except Exception:
+            log.exception("handler %s failed", function.__name__)
+            raise gr.Error("Something went wrong on the server; the error was logged. Please try again.") from None
+
+    return wrapper
+
+
+def output_path(suffix: str) -> Path:
+    """A fresh file path for a download (never reused, so concurrent users never share one); old files go."""
+    cutoff = time.time() - OUTPUT_MAX_AGE_SECONDS
+    for old in OUTPUT_DIR.glob("*"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
+    handle, name = tempfile.mkstemp(suffix=suffix, dir=OUTPUT_DIR)
+    os.close(handle)
+    return Path(name)

@@ -1,0 +1,192 @@
+"""The GAN tab: seeded grids, class, truncation and latent-direction controls, seed-to-seed interpolation."""
+
+import secrets
+
+import gradio as gr
+
+from genmodels.gan_pipeline import (
+    DIRECTION_COUNT,
+    MAX_FRAMES,
+    MAX_GRID,
+    discriminator_scores,
+    generate,
+    interpolation_latents,
+    latent_directions,
+    sample_latents,
+)
+from genmodels.imaging import grid, score_colors, strip, write_gif
+from genmodels.registry import Registry, UnknownModel
+from genmodels.sampling import MAX_SEED
+
+from .common import Notices, UserError, choice, flag, friendly, integer, number, output_path
+
+MIXED = "0-9 in turn"
+DIGITS = [MIXED] + [str(digit) for digit in range(10)]
+MODES = {"spherical (slerp)": "slerp", "linear (lerp)": "lerp"}
+DIRECTION_LIMIT = 3.0
+DIRECTIONS_NOTE = (
+    "**Latent directions** (GANSpace): the principal components of the generator's early activations "
+    "(after its first upsampling block) over 1,024 random latents, mapped back to the latent space by least "
+    "squares. Direction 1 explains the most variation. Each slider moves *every* sample the same distance "
+    "along its direction, in standard deviations of the prior: watch stroke width, slant and shape change together."
+)
+
+
+class GANTab:
+    """Handlers for the GAN tab; the registry's models are only read."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+
+    def _model(self, name):
+        try:
+            return self.registry.load(name, "gan")
+        except UnknownModel as error:
+            raise UserError(f"Unknown GAN model: {error}.") from None
+
+    def _directions(self, name):
+        return self.registry.derived(name, "directions", latent_directions)
+
+    def _label(self, gan, digit, notices: Notices) -> int | None:
+        digit = choice(str(digit) if isinstance(digit, int) else digit, "Digit", DIGITS)
+        if not gan.conditional:
+            if digit != MIXED:
+                notices.add("This model is unconditional: it cannot be told which digit to draw.")
+            return None
+        return None if digit == MIXED else int(digit)
+
+    def model_info(self, name: str) -> tuple[dict, str]:
+        """Show the digit picker only for conditional models, and the model's measured quality."""
+        gan = self._model(name)
+        entry = self.registry.entry(name)
+        metrics = entry.metrics
+        real = {}
+        if "mnist-classifier" in self.registry.names("classifier"):
+            real = self.registry.entry("mnist-classifier").metrics
+        lines = [f"**{name}**: {'class-conditional' if gan.conditional else 'unconditional'}, z is {gan.config.z_dim}-d."]
+        if metrics:
+            lines.append(
+                f"Inception score **{metrics.get('inception_score', float('nan')):.2f}**"
+                + (f" (real held-out digits: {real['held_out_inception_score']:.2f})" if real else "")
+                + f" · Fréchet distance **{metrics.get('frechet_distance', float('nan')):.1f}** to held-out digits"
+                + (f" · class accuracy **{metrics['class_accuracy']:.1%}**" if "class_accuracy" in metrics else "")
+                + f" · {metrics.get('samples', '?')} samples, classifier-based."
+            )
+        explained = self._directions(name).explained_variance.tolist()
+        lines.append("Directions 1-5 explain " + ", ".join(f"{100 * value:.1f}%" for value in explained) + " of the early activations' variance.")
+        return gr.update(visible=gan.conditional, interactive=gan.conditional), "\n\n".join(lines)
+
+    def sample(self, name, seed, grid_size, digit, psi, show_scores, *offsets):
+        """A grid of samples for one seed, with truncation, directions and optional discriminator scores."""
+        notices = Notices()
+        gan = self._model(name)
+        seed = integer(seed, "Seed", 0, MAX_SEED, notices)
+        count = integer(grid_size, "Grid size", 1, MAX_GRID, notices)
+        psi = number(psi, "Truncation ψ", 0.0, 1.0, notices)
+        if len(offsets) != DIRECTION_COUNT:
+            raise UserError(f"Expected {DIRECTION_COUNT} direction values, got {len(offsets)}.")
+        offsets = [number(v, f"Direction {i + 1}", -DIRECTION_LIMIT, DIRECTION_LIMIT, notices) for i, v in enumerate(offsets)]
+        label = self._label(gan, digit, notices)
+        show_scores = flag(show_scores, "Show discriminator score")
+        z = sample_latents(gan, seed, count, psi, offsets, self._directions(name))
+        images, labels = generate(gan, z, label)
+        captions = colors = None
+        if show_scores:
+            scores = discriminator_scores(gan, images, labels).tolist()
+            captions, colors = [f"{score:+.1f}" for score in scores], score_colors(scores)
+        info = f"{count} sample{'s' * (count > 1)} · seed {seed} · ψ {psi:.2f}"
+        if show_scores:
+            info += " · discriminator score on each tile (green: looks real to it, red: looks fake)"
+        return grid(images, captions=captions, caption_colors=colors), notices.markdown() + info
+
+    def interpolate(self, name, seed_a, seed_b, frames, mode, psi, digit):
+        """A strip and a looping GIF walking from the first sample of seed A to that of seed B."""
+        notices = Notices()
+        gan = self._model(name)
+        seed_a = integer(seed_a, "Seed A", 0, MAX_SEED, notices)
+        seed_b = integer(seed_b, "Seed B", 0, MAX_SEED, notices)
+        frames = integer(frames, "Frames", 2, MAX_FRAMES, notices)
+        mode = MODES[choice(mode, "Interpolation", list(MODES))]
+        psi = number(psi, "Truncation ψ", 0.0, 1.0, notices)
+        label = self._label(gan, digit, notices)
+        images, _ = generate(gan, interpolation_latents(gan, seed_a, seed_b, frames, mode, psi), label)
+        gif = write_gif(images, output_path(".gif"))
+        info = f"{frames} frames from seed {seed_a} to seed {seed_b}, {mode}"
+        return strip(images, scale=2), str(gif), notices.markdown() + info
+
+
+def new_seed() -> int:
+    """A fresh random seed (from the OS, not torch's global generator)."""
+    return secrets.randbelow(MAX_SEED + 1)
+
+
+def build(demo: gr.Blocks, registry: Registry) -> None:
+    """The GAN tab's widgets and events, inside `demo`."""
+    tab = GANTab(registry)
+    names = registry.names("gan")
+    # preprocess=False: handlers get the raw values and check them all themselves (the API skips widget bounds).
+    heavy = {"concurrency_id": "models", "concurrency_limit": 2, "preprocess": False}
+    with gr.Tab("GAN"):
+        gr.Markdown("Generate digits with GANs trained on MNIST. Same seed, same images, on every machine.")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300):
+                model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
+                model_info = gr.Markdown()
+                with gr.Row():
+                    seed = gr.Number(42, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+                    reseed = gr.Button("🎲 New seed", scale=0)
+                grid_size = gr.Slider(1, MAX_GRID, 16, step=1, label="Grid size")
+                digit = gr.Dropdown(DIGITS, value=MIXED, label="Digit (conditional model)")
+                psi = gr.Slider(0.0, 1.0, 1.0, step=0.05, label="Truncation ψ", info="lower: more typical, less varied")
+                show_scores = gr.Checkbox(False, label="Show discriminator score on each sample")
+                with gr.Accordion("Latent directions", open=False):
+                    gr.Markdown(DIRECTIONS_NOTE)
+                    offsets = [
+                        gr.Slider(-DIRECTION_LIMIT, DIRECTION_LIMIT, 0.0, step=0.25, label=f"Direction {i + 1}")
+                        for i in range(DIRECTION_COUNT)
+                    ]
+                run = gr.Button("Generate", variant="primary")
+            with gr.Column(scale=2):
+                picture = gr.Image(label="Samples", format="png", type="numpy", buttons=["download", "fullscreen"], interactive=False)
+                info = gr.Markdown()
+        with gr.Accordion("Seed-to-seed interpolation", open=True):
+            with gr.Row():
+                seed_a = gr.Number(1, label="Seed A", precision=0, minimum=0, maximum=MAX_SEED)
+                seed_b = gr.Number(2, label="Seed B", precision=0, minimum=0, maximum=MAX_SEED)
+                frames = gr.Slider(2, MAX_FRAMES, 16, step=1, label="Frames")
+                mode = gr.Radio(list(MODES), value="spherical (slerp)", label="Path")
+                walk = gr.Button("Interpolate", variant="primary")
+            walk_strip = gr.Image(label="Interpolation", format="png", type="numpy", interactive=False)
+            with gr.Row():
+                walk_gif = gr.File(label="Animated GIF")
+                walk_info = gr.Markdown()
+
+        sample_inputs = [model, seed, grid_size, digit, psi, show_scores, *offsets]
+        model.change(friendly(tab.model_info), model, [digit, model_info], api_name="gan_model_info", preprocess=False)
+        gr.on(
+            [run.click, grid_size.release, psi.release, show_scores.input, digit.input, *(o.release for o in offsets)],
+            friendly(tab.sample),
+            sample_inputs,
+            [picture, info],
+            api_name="gan_sample",
+            **heavy,
+        )
+        reseed.click(new_seed, None, seed, api_name="gan_new_seed").then(
+            friendly(tab.sample), sample_inputs, [picture, info], api_visibility="private", **heavy
+        )
+        walk.click(
+            friendly(tab.interpolate),
+            [model, seed_a, seed_b, frames, mode, psi, digit],
+            [walk_strip, walk_gif, walk_info],
+            api_name="gan_interpolate",
+            **heavy,
+        )
+        demo.load(friendly(tab.model_info), model, [digit, model_info], api_visibility="private", preprocess=False).then(
+            friendly(tab.sample), sample_inputs, [picture, info], api_visibility="private", **heavy
+        )
+
+
+if __name__ == "__main__":
+    with gr.Blocks(title="GenLab GAN") as standalone:
+        build(standalone, Registry())
+    standalone.queue(max_size=64).launch()

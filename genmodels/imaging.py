@@ -1,0 +1,77 @@
+"""The one place where tensors become pictures: uint8 arrays, labelled grids, strips and GIFs."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+Image.MAX_IMAGE_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(N, 1, H, W) in [-1, 1] -> (N, H, W) uint8."""
+    scaled = (images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5
+    return scaled.round().to(torch.uint8).squeeze(1).numpy()
+
+
+def grid(
+    images: torch.Tensor,
+    columns: int | None = None,
+    scale: int = 3,
+    padding: int = 2,
+    captions: list[str] | None = None,
+    caption_colors: list[tuple[int, int, int]] | None = None,
+) -> np.ndarray:
+    """(N, 1, H, W) in [-1, 1] -> an RGB grid (rows, cols) as uint8 (H', W', 3), tiles upscaled `scale` times.
+
+    Captions, if given, are drawn in the top-left corner of each tile on a coloured box.
+    """
+    tiles = to_uint8(images)
+    count, height, width = tiles.shape
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    tile_h, tile_w = height * scale, width * scale
+    canvas = np.full((rows * (tile_h + padding) + padding, columns * (tile_w + padding) + padding, 3), 40, np.uint8)
+    for index, tile in enumerate(tiles):
+        row, column = divmod(index, columns)
+        top, left = padding + row * (tile_h + padding), padding + column * (tile_w + padding)
+        canvas[top : top + tile_h, left : left + tile_w] = np.kron(tile, np.ones((scale, scale), np.uint8))[..., None]
+    if not captions:
+        return canvas
+    picture = Image.fromarray(canvas)
+    draw = ImageDraw.Draw(picture)
+    for index, caption in enumerate(captions[:count]):
+        row, column = divmod(index, columns)
+        top, left = padding + row * (tile_h + padding), padding + column * (tile_w + padding)
+        box = draw.textbbox((left + 2, top + 1), caption)
+        color = caption_colors[index] if caption_colors else (30, 30, 160)
+        draw.rectangle((box[0] - 1, box[1] - 1, box[2] + 1, box[3] + 1), fill=color)
+        draw.text((left + 2, top + 1), caption, fill=(255, 255, 255))
+    return np.asarray(picture)
+
+
+def strip(images: torch.Tensor, scale: int = 3) -> np.ndarray:
+    """One row of tiles: (N, 1, H, W) -> (H', W', 3) uint8."""
+    return grid(images, columns=len(images), scale=scale)
+
+
+def write_gif(images: torch.Tensor, path: Path, frame_ms: int = 80, scale: int = 4, bounce: bool = True) -> Path:
+    """Write frames (N, 1, H, W) in [-1, 1] as a looping animated GIF (there and back when `bounce`)."""
+    tiles = to_uint8(images)
+    frames = [Image.fromarray(np.kron(tile, np.ones((scale, scale), np.uint8))) for tile in tiles]
+    if bounce and len(frames) > 2:
+        frames = frames + frames[-2:0:-1]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0, optimize=False)
+    return Path(path)
+
+
+def score_colors(scores: list[float]) -> list[tuple[int, int, int]]:
+    """Green for scores the discriminator finds real (> 0), red for fake (< 0), shaded by confidence."""
+    colors = []
+    for score in scores:
+        strength = min(abs(score) / 2.0, 1.0)
+        base = 90 + int(110 * strength)
+        colors.append((20, base, 40) if score >= 0 else (base, 30, 30))
+    return colors

@@ -1,0 +1,41 @@
+"""Shared fixtures: tiny models for fast unit tests, the shared data directory, the shipped checkpoints."""
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from genmodels.checkpoints import make_card
+from genmodels.gan import GAN, GANConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "datasets"
+ARTIFACTS = PROJECT_ROOT / "artifacts"
+
+os.environ.setdefault("GENLAB_DATA_DIR", str(SHARED_DATA))
+
+
+def tiny_gan(conditional: bool = False, seed: int = 0) -> GAN:
+    torch.manual_seed(seed)
+    return GAN(GANConfig(z_dim=8, g_channels=4, d_channels=4, num_classes=10 if conditional else 0)).eval()
+
+
+def card_for(family: str, metrics: dict | None = None) -> str:
+    return make_card(
+        title="test model",
+        family=family,
+        summary="A test model.",
+        data="Synthetic.",
+        held_out="None.",
+        training="No training.",
+        command="python -m genmodels.train --dry-run",
+        metrics=metrics or {"inception_score": 1.0, "frechet_distance": 0.0, "samples": 0},
+        metrics_text="none",
+    )
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

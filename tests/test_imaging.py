@@ -1,0 +1,36 @@
+import numpy as np
+import torch
+from PIL import Image
+
+from genmodels.imaging import grid, score_colors, strip, to_uint8, write_gif
+
+
+def test_to_uint8_maps_range():
+    images = torch.tensor([-1.0, 0.0, 1.0, 5.0]).view(1, 1, 1, 4)
+    assert to_uint8(images).tolist() == [[[0, 128, 255, 255]]]
+
+
+def test_grid_layout_and_scale():
+    images = -torch.ones(5, 1, 28, 28)
+    images[1] = 1.0
+    picture = grid(images, scale=2, padding=2)
+    assert picture.shape == (2 * 58 + 2, 3 * 58 + 2, 3)  # 2 rows x 3 columns of 56-px tiles, 2-px gaps
+    assert picture[2, 2].tolist() == [0, 0, 0] and picture[2, 2 + 58].tolist() == [255, 255, 255]
+    assert strip(images, scale=1).shape == (32, 2 + 5 * 30, 3)
+
+
+def test_captions_are_drawn():
+    images = -torch.ones(2, 1, 28, 28)
+    plain = grid(images)
+    captioned = grid(images, captions=["+1.0", "-2.0"], caption_colors=score_colors([1.0, -2.0]))
+    assert plain.shape == captioned.shape and not np.array_equal(plain, captioned)
+    green, red = score_colors([1.5, -1.5])
+    assert green[1] > green[0] and red[0] > red[1]
+
+
+def test_gif_has_all_frames_and_bounces(tmp_path):
+    frames = torch.linspace(-1, 1, 4).view(4, 1, 1, 1).expand(4, 1, 28, 28)
+    path = write_gif(frames, tmp_path / "walk.gif", scale=1)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 6  # 4 forward + 2 back
+        assert gif.size == (28, 28)

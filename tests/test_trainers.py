@@ -1,0 +1,101 @@
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from genmodels.gan import GANConfig
+from genmodels.trainers import GANTrainConfig, GANTrainer, atomic_replace_dir
+from tests.conftest import PROJECT_ROOT
+
+TINY = GANConfig(z_dim=8, g_channels=4, d_channels=4, num_classes=10)
+
+
+def tiny_data():
+    generator = torch.Generator().manual_seed(0)
+    return torch.rand(64, 1, 28, 28, generator=generator) * 2 - 1, torch.arange(64) % 10
+
+
+def make_trainer(steps=6, loss="hinge"):
+    images, labels = tiny_data()
+    return GANTrainer(TINY, GANTrainConfig(steps=steps, batch_size=8, loss=loss, preview_every=3, preview_count=4), images, labels)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "nonsaturating", "lsgan", "wgan-gp"])
+def test_each_loss_trains_and_yields_events(loss):
+    events = list(make_trainer(steps=4, loss=loss).run())
+    assert [event.step for event in events] == [1, 2, 3, 4]
+    assert all(set(event.losses) == {"G", "D"} for event in events)
+    assert all(torch.isfinite(torch.tensor(list(event.losses.values()))).all() for event in events)
+    assert events[2].preview is not None and events[2].preview.shape == (4, 1, 28, 28)
+    assert events[0].preview is None
+
+
+def test_discriminator_learns_to_separate_real_from_fake():
+    trainer = make_trainer(steps=30)
+    losses = [event.losses["D"] for event in trainer.run()]
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
+
+
+def test_same_seed_same_curve():
+    first = [event.losses for event in make_trainer().run()]
+    second = [event.losses for event in make_trainer().run()]
+    assert first == second
+
+
+def test_stop_event_stops_between_steps():
+    import threading
+
+    stop = threading.Event()
+    trainer = make_trainer(steps=100)
+    for event in trainer.run(stop):
+        if event.step == 3:
+            stop.set()
+    assert trainer.step == 3
+
+
+def test_resume_continues_the_same_curve(tmp_path):
+    uninterrupted = [event.losses for event in make_trainer(steps=6).run()]
+    first_half = make_trainer(steps=6)
+    for event in first_half.run():
+        if event.step == 3:
+            first_half.save_state(tmp_path / "state")
+            break
+    resumed = make_trainer(steps=6)
+    resumed.load_state(tmp_path / "state")
+    assert resumed.step == 3
+    assert [event.losses for event in resumed.run()] == uninterrupted[3:]
+
+
+def test_export_gives_an_eval_model_with_the_ema_generator():
+    trainer = make_trainer(steps=2)
+    list(trainer.run())
+    model = trainer.export()
+    assert not model.training
+    assert model.generator(torch.randn(2, 8), torch.tensor([0, 1])).shape == (2, 1, 28, 28)
+
+
+def test_atomic_replace_keeps_old_content_when_saving_fails(tmp_path):
+    target = tmp_path / "ckpt"
+    atomic_replace_dir(lambda folder: (folder / "weights").write_text("old"), target)
+
+    def failing(folder):
+        (folder / "weights").write_text("half-written")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_replace_dir(failing, target)
+    assert (target / "weights").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"], "no temporary folders left behind"
+
+
+def test_training_cli_dry_run():
+    result = subprocess.run(
+        [sys.executable, "-m", "genmodels.train", "gan", "--dry-run", "--conditional"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "saved" in result.stdout and "inception_score" in result.stdout
