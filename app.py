@@ -16,23 +16,32 @@ def build_app(registry: Registry | None = None) -> gr.Blocks:
     """Assemble the tabs into one Blocks app with a bounded queue."""
     registry = registry or Registry()
     with gr.Blocks(title="GenLab", delete_cache=(600, 1800)) as demo:
-        gr.Markdown("# GenLab\nSee and steer generative models: pick a model, move a control, watch the samples change.")
+        gr.Markdown(
+            "# GenLab\nSee and steer generative models: pick a model, move a control, watch the samples change."
+        )
         gan.build(demo, registry)
     # Heavy events share the "models" limit of 2: one per core on the reference CPU.
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
     return demo
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> argparse.Namespace:
+    """Host, port and share from flags, else the environment; loopback and no share link by default."""
+    environ = os.environ if environ is None else environ
     # A Space sets GRADIO_SERVER_NAME=0.0.0.0; anywhere else the app stays on loopback unless asked.
-    host = os.environ.get("GENLAB_HOST") or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
-    port = os.environ.get("GENLAB_PORT") or os.environ.get("GRADIO_SERVER_PORT") or "7860"
+    host = environ.get("GENLAB_HOST") or environ.get("GRADIO_SERVER_NAME") or "127.0.0.1"
+    port = environ.get("GENLAB_PORT") or environ.get("GRADIO_SERVER_PORT") or "7860"
+    parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=host)
     parser.add_argument("--port", type=int, default=int(port))
-    parser.add_argument("--share", action="store_true", default=os.environ.get("GENLAB_SHARE") == "1",
-                        help="open a public gradio.live link (off by default)")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--share", action="store_true", default=environ.get("GENLAB_SHARE") == "1", help="a public gradio.live link"
+    )
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
     build_app().launch(
         server_name=args.host,
         server_port=args.port,

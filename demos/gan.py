@@ -63,7 +63,9 @@ class GANTab:
         real = {}
         if "mnist-classifier" in self.registry.names("classifier"):
             real = self.registry.entry("mnist-classifier").metrics
-        lines = [f"**{name}**: {'class-conditional' if gan.conditional else 'unconditional'}, z is {gan.config.z_dim}-d."]
+        lines = [
+            f"**{name}**: {'class-conditional' if gan.conditional else 'unconditional'}, z is {gan.config.z_dim}-d."
+        ]
         if metrics:
             lines.append(
                 f"Inception score **{metrics.get('inception_score', float('nan')):.2f}**"
@@ -73,7 +75,11 @@ class GANTab:
                 + f" · {metrics.get('samples', '?')} samples, classifier-based."
             )
         explained = self._directions(name).explained_variance.tolist()
-        lines.append("Directions 1-5 explain " + ", ".join(f"{100 * value:.1f}%" for value in explained) + " of the early activations' variance.")
+        lines.append(
+            "Directions 1-5 explain "
+            + ", ".join(f"{100 * value:.1f}%" for value in explained)
+            + " of the early activations' variance."
+        )
         return gr.update(visible=gan.conditional, interactive=gan.conditional), "\n\n".join(lines)
 
     def sample(self, name, seed, grid_size, digit, psi, show_scores, *offsets):
@@ -85,7 +91,9 @@ class GANTab:
         psi = number(psi, "Truncation ψ", 0.0, 1.0, notices)
         if len(offsets) != DIRECTION_COUNT:
             raise UserError(f"Expected {DIRECTION_COUNT} direction values, got {len(offsets)}.")
-        offsets = [number(v, f"Direction {i + 1}", -DIRECTION_LIMIT, DIRECTION_LIMIT, notices) for i, v in enumerate(offsets)]
+        offsets = [
+            number(v, f"Direction {i + 1}", -DIRECTION_LIMIT, DIRECTION_LIMIT, notices) for i, v in enumerate(offsets)
+        ]
         label = self._label(gan, digit, notices)
         show_scores = flag(show_scores, "Show discriminator score")
         z = sample_latents(gan, seed, count, psi, offsets, self._directions(name))
@@ -147,8 +155,15 @@ def build(demo: gr.Blocks, registry: Registry) -> None:
                     ]
                 run = gr.Button("Generate", variant="primary")
             with gr.Column(scale=2):
-                picture = gr.Image(label="Samples", format="png", type="numpy", buttons=["download", "fullscreen"], interactive=False)
-                info = gr.Markdown()
+                picture = gr.Image(
+                    label="Samples",
+                    format="png",
+                    type="numpy",
+                    buttons=["download", "fullscreen"],
+                    interactive=False,
+                    elem_id="gan-samples",
+                )
+                info = gr.Markdown(elem_id="gan-info")
         with gr.Accordion("Seed-to-seed interpolation", open=True):
             with gr.Row():
                 seed_a = gr.Number(1, label="Seed A", precision=0, minimum=0, maximum=MAX_SEED)
@@ -156,7 +171,9 @@ def build(demo: gr.Blocks, registry: Registry) -> None:
                 frames = gr.Slider(2, MAX_FRAMES, 16, step=1, label="Frames")
                 mode = gr.Radio(list(MODES), value="spherical (slerp)", label="Path")
                 walk = gr.Button("Interpolate", variant="primary")
-            walk_strip = gr.Image(label="Interpolation", format="png", type="numpy", interactive=False)
+            walk_strip = gr.Image(
+                label="Interpolation", format="png", type="numpy", interactive=False, elem_id="gan-strip"
+            )
             with gr.Row():
                 walk_gif = gr.File(label="Animated GIF")
                 walk_info = gr.Markdown()
@@ -181,9 +198,9 @@ def build(demo: gr.Blocks, registry: Registry) -> None:
             api_name="gan_interpolate",
             **heavy,
         )
-        demo.load(friendly(tab.model_info), model, [digit, model_info], api_visibility="private", preprocess=False).then(
-            friendly(tab.sample), sample_inputs, [picture, info], api_visibility="private", **heavy
-        )
+        demo.load(
+            friendly(tab.model_info), model, [digit, model_info], api_visibility="private", preprocess=False
+        ).then(friendly(tab.sample), sample_inputs, [picture, info], api_visibility="private", **heavy)
 
 
 if __name__ == "__main__":

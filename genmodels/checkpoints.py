@@ -69,7 +69,9 @@ def load_checkpoint(model_class, folder: Path, device: torch.device | str = "cpu
     if not weights.is_file():
         pickled = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
         if pickled:
-            raise CheckpointError(f"{folder.name}: only pickled weights ({', '.join(pickled)}); GenLab loads safetensors only")
+            raise CheckpointError(
+                f"{folder.name}: only pickled weights ({', '.join(pickled)}); GenLab loads safetensors only"
+            )
         raise CheckpointError(f"{folder.name}: model.safetensors is missing")
     read_config(folder)
     try:
@@ -77,7 +79,9 @@ def load_checkpoint(model_class, folder: Path, device: torch.device | str = "cpu
     except SafetensorError as error:
         raise CheckpointError(f"{folder.name}: model.safetensors is not a valid safetensors file ({error})") from error
     except (TypeError, KeyError, RuntimeError, ValueError) as error:
-        raise CheckpointError(f"{folder.name}: config and weights do not fit {model_class.__name__} ({error})") from error
+        raise CheckpointError(
+            f"{folder.name}: config and weights do not fit {model_class.__name__} ({error})"
+        ) from error
     return model.to(device).eval().requires_grad_(False)
 
 

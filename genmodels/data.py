@@ -59,7 +59,7 @@ def _download_mnist(root: Path) -> None:
         from torchvision.datasets import MNIST
 
         MNIST(str(root), train=False, download=True)
-    except Exception as error:  # noqa: BLE001 - any failure means "offline"; the caller explains
+    except Exception as error:
         raise DatasetUnavailable(
             f"MNIST is not in {root} and could not be downloaded ({type(error).__name__}). "
             "Set GENLAB_DATA_DIR to a folder holding mnist/t10k-images-idx3-ubyte.gz and its labels."

@@ -40,7 +40,10 @@ def _labels(gan: GAN, label: int | None, count: int) -> torch.Tensor | None:
         return None
     if label is None:
         return torch.arange(count) % gan.config.num_classes
-    _check(isinstance(label, int) and 0 <= label < gan.config.num_classes, f"class must be 0 to {gan.config.num_classes - 1}")
+    _check(
+        isinstance(label, int) and 0 <= label < gan.config.num_classes,
+        f"class must be 0 to {gan.config.num_classes - 1}",
+    )
     return torch.full((count,), label, dtype=torch.long)
 
 

@@ -63,7 +63,9 @@ def generate_for_evaluation(gan, count: int, seed: int, batch_size: int = 500) -
     return torch.cat(images), labels
 
 
-def evaluate_generator(gan, classifier: MNISTClassifier, held_out: torch.Tensor, count: int = 2000, seed: int = 2026) -> dict:
+def evaluate_generator(
+    gan, classifier: MNISTClassifier, held_out: torch.Tensor, count: int = 2000, seed: int = 2026
+) -> dict:
     """Inception score, Fréchet distance to held-out digits (N, 1, 28, 28), and class accuracy if conditional."""
     images, labels = generate_for_evaluation(gan, count, seed)
     probabilities, features = classify(classifier, images)

@@ -23,7 +23,7 @@ from .classifier import ClassifierConfig, MNISTClassifier
 from .data import MNIST_HOLDOUT, data_dir, mnist_splits, to_signed
 from .gan import GANConfig
 from .metrics import classify, evaluate_generator, inception_score
-from .trainers import GAN_LOSSES, ClassifierTrainer, ClassifierTrainConfig, GANTrainConfig, GANTrainer
+from .trainers import GAN_LOSSES, ClassifierTrainConfig, ClassifierTrainer, GANTrainConfig, GANTrainer
 
 DATA_TEXT = (
     "The 10,000 digits of the MNIST test set (`t10k-images-idx3-ubyte.gz`, LeCun, Cortes and Burges), "
@@ -54,7 +54,10 @@ def train_classifier(args) -> None:
         train = type(train)(train.images[:512], train.labels[:512])
         args.steps = 5
     trainer = ClassifierTrainer(
-        ClassifierConfig(), ClassifierTrainConfig(steps=args.steps, seed=args.seed), to_signed(train.images), train.labels
+        ClassifierConfig(),
+        ClassifierTrainConfig(steps=args.steps, seed=args.seed),
+        to_signed(train.images),
+        train.labels,
     )
     _progress(trainer, trainer.run(), args.steps, 0, None)
     model = trainer.model.eval()
@@ -116,8 +119,12 @@ def train_gan(args) -> None:
         f"| Fréchet distance to the 1,000 held-out digits (classifier features) | {metrics['frechet_distance']:.3f} |",
     ]
     if args.conditional:
-        rows.append(f"| class accuracy (the classifier agrees with the requested digit) | {metrics['class_accuracy']:.2%} |")
-        rows.append("| per-class accuracy, 0 to 9 | " + ", ".join(f"{v:.1%}" for v in metrics["per_class_accuracy"]) + " |")
+        rows.append(
+            f"| class accuracy (the classifier agrees with the requested digit) | {metrics['class_accuracy']:.2%} |"
+        )
+        rows.append(
+            "| per-class accuracy, 0 to 9 | " + ", ".join(f"{v:.1%}" for v in metrics["per_class_accuracy"]) + " |"
+        )
     card = make_card(
         title=f"GenLab {kind} MNIST GAN",
         family="gan",
@@ -126,8 +133,8 @@ def train_gan(args) -> None:
         "(decay 0.999) of the generator, with BatchNorm statistics recomputed for them.",
         data=DATA_TEXT,
         held_out=HELD_OUT_TEXT,
-        training=f"{trainer.step} steps, batch {args.batch_size}, {args.loss} loss, Adam (lr G {args.lr_g}, D {args.lr_d}, "
-        f"betas 0.5/0.999), one D step per G step, seed {args.seed}. The judge is `checkpoints/mnist-classifier`.",
+        training=f"{trainer.step} steps, batch {args.batch_size}, {args.loss} loss, "
+        f"Adam (lr G {args.lr_g}, D {args.lr_d}, betas 0.5/0.999), one D step per G step, seed {args.seed}. The judge is `checkpoints/mnist-classifier`.",
         command=_command(),
         metrics=metrics,
         metrics_text="Measured with `checkpoints/mnist-classifier` on 2,000 samples (seed 2026, classes balanced).\n\n"

@@ -234,8 +234,12 @@ class GANTrainer:
             "rng.batch": self.batch_rng.get_state(),
             "rng.noise": self.noise_rng.get_state(),
         }
-        opt_g, groups_g = _flatten_optimizer("opt_g", self.opt_g.optimizer if hasattr(self.opt_g, "optimizer") else self.opt_g)
-        opt_d, groups_d = _flatten_optimizer("opt_d", self.opt_d.optimizer if hasattr(self.opt_d, "optimizer") else self.opt_d)
+        opt_g, groups_g = _flatten_optimizer(
+            "opt_g", self.opt_g.optimizer if hasattr(self.opt_g, "optimizer") else self.opt_g
+        )
+        opt_d, groups_d = _flatten_optimizer(
+            "opt_d", self.opt_d.optimizer if hasattr(self.opt_d, "optimizer") else self.opt_d
+        )
         tensors.update(opt_g)
         tensors.update(opt_d)
         meta = {
@@ -285,7 +289,9 @@ class ClassifierTrainer:
         torch.manual_seed(train_config.seed)
         self.model = MNISTClassifier(model_config)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), train_config.lr, weight_decay=1e-4)
-        self.schedule = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, train_config.lr, total_steps=train_config.steps)
+        self.schedule = torch.optim.lr_scheduler.OneCycleLR(
+            self.optimizer, train_config.lr, total_steps=train_config.steps
+        )
         self.images, self.labels = images, labels
         self.rng = torch.Generator("cpu").manual_seed(train_config.seed + 1)
         self.step = 0

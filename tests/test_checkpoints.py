@@ -79,7 +79,7 @@ def test_missing_or_inconsistent_config_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="not valid JSON"):
         load_checkpoint(GAN, tmp_path / "model")
     config_path.unlink()
-    with pytest.raises(CheckpointError, match="config.json is missing"):
+    with pytest.raises(CheckpointError, match=r"config\.json is missing"):
         load_checkpoint(GAN, tmp_path / "model")
     with pytest.raises(CheckpointError, match="no checkpoint folder"):
         load_checkpoint(GAN, tmp_path / "absent")

@@ -44,7 +44,11 @@ def test_loads_lazily_once_under_concurrency(roots, monkeypatch):
     registry = Registry(roots=(roots,), device="cpu")
     assert calls == [], "nothing loads before first use"
     results = []
-    threads = [threading.Thread(target=lambda: results.append(registry.load("a-gan"))) for _ in range(6)]
+
+    def load_one():
+        results.append(registry.load("a-gan"))
+
+    threads = [threading.Thread(target=load_one) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:

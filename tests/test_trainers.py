@@ -18,7 +18,9 @@ def tiny_data():
 
 def make_trainer(steps=6, loss="hinge"):
     images, labels = tiny_data()
-    return GANTrainer(TINY, GANTrainConfig(steps=steps, batch_size=8, loss=loss, preview_every=3, preview_count=4), images, labels)
+    return GANTrainer(
+        TINY, GANTrainConfig(steps=steps, batch_size=8, loss=loss, preview_every=3, preview_count=4), images, labels
+    )
 
 
 @pytest.mark.parametrize("loss", ["hinge", "nonsaturating", "lsgan", "wgan-gp"])

@@ -1,0 +1,52 @@
+"""The shipped generators meet the quality targets, and their cards report what they really score."""
+
+import math
+
+import pytest
+import torch
+
+from genmodels.checkpoints import CHECKPOINTS_DIR, load_checkpoint, read_card
+from genmodels.classifier import MNISTClassifier
+from genmodels.data import mnist_splits, to_signed
+from genmodels.gan import GAN
+from genmodels.gan_pipeline import generate, sample_latents
+from genmodels.metrics import classify, evaluate_generator
+from tests.conftest import SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def judge():
+    _, held_out = mnist_splits(SHARED_DATA)
+    return load_checkpoint(MNISTClassifier, CHECKPOINTS_DIR / "mnist-classifier"), held_out
+
+
+def test_classifier_held_out_accuracy_matches_its_card(judge):
+    classifier, held_out = judge
+    probabilities, _ = classify(classifier, to_signed(held_out.images))
+    accuracy = (probabilities.argmax(1) == held_out.labels).double().mean().item()
+    assert accuracy >= 0.98
+    assert math.isclose(
+        accuracy, read_card(CHECKPOINTS_DIR / "mnist-classifier")["genlab_metrics"]["held_out_accuracy"], abs_tol=1e-4
+    )
+
+
+@pytest.mark.parametrize("name", ["gan-mnist", "cgan-mnist"])
+def test_generators_meet_targets_and_match_their_cards(judge, name):
+    classifier, held_out = judge
+    gan = load_checkpoint(GAN, CHECKPOINTS_DIR / name)
+    measured = evaluate_generator(gan, classifier, to_signed(held_out.images), count=2000)
+    card = read_card(CHECKPOINTS_DIR / name)["genlab_metrics"]
+    assert measured["inception_score"] >= 9.0
+    assert math.isclose(measured["inception_score"], card["inception_score"], abs_tol=0.01)
+    assert math.isclose(measured["frechet_distance"], card["frechet_distance"], rel_tol=0.01)
+    if gan.conditional:
+        assert measured["class_accuracy"] >= 0.97
+        assert min(measured["per_class_accuracy"]) >= 0.9
+
+
+def test_shipped_generator_is_deterministic_per_seed():
+    gan = load_checkpoint(GAN, CHECKPOINTS_DIR / "gan-mnist")
+    first, _ = generate(gan, sample_latents(gan, 31337, 16))
+    torch.manual_seed(999)  # the global RNG must not matter
+    second, _ = generate(gan, sample_latents(gan, 31337, 16))
+    assert torch.equal(first, second)
