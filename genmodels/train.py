@@ -134,7 +134,8 @@ def train_gan(args) -> None:
         data=DATA_TEXT,
         held_out=HELD_OUT_TEXT,
         training=f"{trainer.step} steps, batch {args.batch_size}, {args.loss} loss, "
-        f"Adam (lr G {args.lr_g}, D {args.lr_d}, betas 0.5/0.999), one D step per G step, seed {args.seed}. The judge is `checkpoints/mnist-classifier`.",
+        f"Adam (lr G {args.lr_g}, D {args.lr_d}, betas 0.5/0.999), one D step per G step, seed {args.seed}. "
+        "The judge is `checkpoints/mnist-classifier`.",
         command=_command(),
         metrics=metrics,
         metrics_text="Measured with `checkpoints/mnist-classifier` on 2,000 samples (seed 2026, classes balanced).\n\n"
