@@ -11,7 +11,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from .classifier import ClassifierConfig, MNISTClassifier
 from .gan import GAN, Discriminator, GANConfig, Generator
+from .vae import VAE, VAEConfig, vae_losses
 
 GAN_LOSSES = ("hinge", "nonsaturating", "lsgan", "wgan-gp")
 
@@ -76,6 +77,94 @@ def _unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torc
     return {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
 
 
+class Trainer:
+    """The loop every trainer shares: steps until done or stopped, yielding events; exact save and resume.
+
+    Subclasses define train_step(), and name their state in modules, optimizers and rngs.
+    """
+
+    config: object
+    modules: dict[str, torch.nn.Module]
+    optimizers: dict[str, torch.optim.Optimizer]
+    rngs: dict[str, torch.Generator]
+    step: int = 0
+
+    def train_step(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def preview(self) -> torch.Tensor | None:
+        return None
+
+    def run(self, stop_event: threading.Event | None = None) -> Iterator[TrainEvent]:
+        """Train until config.steps or until stop_event is set, yielding one event per step."""
+        for module in self.modules.values():
+            module.train()
+        while self.step < self.config.steps:
+            if stop_event is not None and stop_event.is_set():
+                return
+            losses = self.train_step()
+            self.step += 1
+            every = getattr(self.config, "preview_every", 0)
+            show = every and (self.step % every == 0 or self.step == self.config.steps)
+            yield TrainEvent(self.step, losses, self.preview() if show else None)
+
+    def _meta(self) -> dict:
+        return {"train_config": asdict(self.config)}
+
+    def save_state(self, folder: Path) -> None:
+        """Save everything needed to resume exactly (weights, optimizers, RNGs), atomically, as safetensors."""
+        tensors: dict[str, torch.Tensor] = {}
+        for name, module in self.modules.items():
+            tensors.update(_prefixed(name, _unwrap(module)))
+        groups = {}
+        for name, optimizer in self.optimizers.items():
+            flat, groups[name] = _flatten_optimizer(name, _unwrap_optimizer(optimizer))
+            tensors.update(flat)
+        for name, rng in self.rngs.items():
+            tensors[f"rng.{name}"] = rng.get_state()
+        meta = {"step": self.step, **self._meta(), "param_groups": groups}
+
+        def build(tmp: Path) -> None:
+            save_file(tensors, tmp / "trainer.safetensors")
+            (tmp / "trainer.json").write_text(json.dumps(meta, indent=2))
+
+        atomic_replace_dir(build, folder)
+
+    def load_state(self, folder: Path) -> None:
+        """Resume from save_state's folder; the configuration must match the saved one."""
+        meta = json.loads((Path(folder) / "trainer.json").read_text())
+        mine = self._meta()
+        if any(meta.get(key) != value for key, value in mine.items() if key != "train_config"):
+            raise ValueError("the saved run used a different model configuration")
+        tensors = load_file(Path(folder) / "trainer.safetensors")
+        for name, module in self.modules.items():
+            _unwrap(module).load_state_dict(_unprefixed(name, tensors))
+        for name, optimizer in self.optimizers.items():
+            _restore_optimizer(name, _unwrap_optimizer(optimizer), tensors, meta["param_groups"][name])
+        for name, rng in self.rngs.items():
+            rng.set_state(tensors[f"rng.{name}"])
+        self.step = meta["step"]
+
+
+def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
+    return getattr(module, "module", module)  # accelerate / DDP wrappers
+
+
+def _unwrap_optimizer(optimizer) -> torch.optim.Optimizer:
+    return getattr(optimizer, "optimizer", optimizer)  # accelerate's AcceleratedOptimizer
+
+
+def _seeded_init(seed: int, build):
+    """Build modules with seeded initial weights without disturbing the process's global RNG for long."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()
+
+
+def _default_accelerator() -> Accelerator:
+    return Accelerator(cpu=not torch.cuda.is_available())
+
+
 @dataclass
 class GANTrainConfig:
     steps: int = 10_000
@@ -89,10 +178,9 @@ class GANTrainConfig:
     seed: int = 0
     preview_every: int = 0  # 0 = no previews
     preview_count: int = 16
-    extra: dict = field(default_factory=dict)
 
 
-class GANTrainer:
+class GANTrainer(Trainer):
     """Trains a GAN on images (N, 1, 28, 28) in [-1, 1] with labels (N,) (used when conditional)."""
 
     def __init__(
@@ -106,11 +194,11 @@ class GANTrainer:
         if train_config.loss not in GAN_LOSSES:
             raise ValueError(f"unknown GAN loss {train_config.loss!r}; choose one of {', '.join(GAN_LOSSES)}")
         self.model_config, self.config = model_config, train_config
-        self.accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available())
+        self.accelerator = accelerator or _default_accelerator()
         device = self.accelerator.device
-        torch.manual_seed(train_config.seed)  # initial weights; trainers run in their own process or thread
-        generator = Generator(model_config)
-        discriminator = Discriminator(model_config)
+        generator, discriminator = _seeded_init(
+            train_config.seed, lambda: (Generator(model_config), Discriminator(model_config))
+        )
         self.ema = copy.deepcopy(generator).to(device).requires_grad_(False)
         opt_g = torch.optim.Adam(generator.parameters(), train_config.lr_g, betas=train_config.betas)
         opt_d = torch.optim.Adam(discriminator.parameters(), train_config.lr_d, betas=train_config.betas)
@@ -123,6 +211,12 @@ class GANTrainer:
         count = train_config.preview_count
         self.fixed_z = torch.randn(count, model_config.z_dim, generator=fixed).to(device)
         self.fixed_y = (torch.arange(count) % max(model_config.num_classes, 1)).to(device)
+        self.modules = {"G": self.G, "D": self.D, "ema": self.ema}
+        self.optimizers = {"opt_g": self.opt_g, "opt_d": self.opt_d}
+        self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
+
+    def _meta(self) -> dict:
+        return {"model_config": asdict(self.model_config), "train_config": asdict(self.config)}
 
     @property
     def conditional(self) -> bool:
@@ -176,12 +270,11 @@ class GANTrainer:
         self.opt_g.step()
 
         with torch.no_grad():
-            source = self.accelerator.unwrap_model(self.G)
+            source = _unwrap(self.G)
             for ema_param, param in zip(self.ema.parameters(), source.parameters(), strict=True):
                 ema_param.lerp_(param, 1 - self.config.ema_decay)
             for ema_buffer, buffer in zip(self.ema.buffers(), source.buffers(), strict=True):
                 ema_buffer.copy_(buffer)
-        self.step += 1
         return {"G": g_loss.item(), "D": d_loss.item()}
 
     @torch.no_grad()
@@ -190,18 +283,6 @@ class GANTrainer:
         images = self.ema(self.fixed_z, self._labels(self.fixed_y)).cpu()
         self.ema.train()
         return images
-
-    def run(self, stop_event: threading.Event | None = None) -> Iterator[TrainEvent]:
-        """Train until config.steps or until stop_event is set, yielding one event per step."""
-        self.G.train()
-        self.D.train()
-        while self.step < self.config.steps:
-            if stop_event is not None and stop_event.is_set():
-                return
-            losses = self.train_step()
-            every = self.config.preview_every
-            show = every and (self.step % every == 0 or self.step == self.config.steps)
-            yield TrainEvent(self.step, losses, self.preview() if show else None)
 
     @torch.no_grad()
     def export(self, calibration_batches: int = 20, batch_size: int = 256) -> GAN:
@@ -222,54 +303,68 @@ class GANTrainer:
                 module.momentum = 0.1
         model = GAN(self.model_config)
         model.generator.load_state_dict(generator.state_dict())
-        model.discriminator.load_state_dict(self.accelerator.unwrap_model(self.D).state_dict())
+        model.discriminator.load_state_dict(_unwrap(self.D).state_dict())
         return model.eval()
 
-    def save_state(self, folder: Path) -> None:
-        """Save everything needed to resume exactly (weights, optimizers, RNGs), atomically, as safetensors."""
-        tensors = {
-            **_prefixed("G", self.accelerator.unwrap_model(self.G)),
-            **_prefixed("D", self.accelerator.unwrap_model(self.D)),
-            **_prefixed("ema", self.ema),
-            "rng.batch": self.batch_rng.get_state(),
-            "rng.noise": self.noise_rng.get_state(),
-        }
-        opt_g, groups_g = _flatten_optimizer(
-            "opt_g", self.opt_g.optimizer if hasattr(self.opt_g, "optimizer") else self.opt_g
+
+@dataclass
+class VAETrainConfig:
+    steps: int = 4000
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+    preview_every: int = 0
+    preview_count: int = 16
+
+
+class VAETrainer(Trainer):
+    """Trains a VAE on images (N, 1, 28, 28) in [0, 1] with the β-weighted ELBO from its config."""
+
+    def __init__(
+        self,
+        model_config: VAEConfig,
+        train_config: VAETrainConfig,
+        images: torch.Tensor,
+        accelerator: Accelerator | None = None,
+    ):
+        self.model_config, self.config = model_config, train_config
+        self.accelerator = accelerator or _default_accelerator()
+        device = self.accelerator.device
+        vae = _seeded_init(train_config.seed, lambda: VAE(model_config))
+        optimizer = torch.optim.Adam(vae.parameters(), train_config.lr)
+        self.vae, self.optimizer = self.accelerator.prepare(vae, optimizer)
+        self.images = images.to(device)
+        self.step = 0
+        self.batch_rng = torch.Generator("cpu").manual_seed(train_config.seed + 1)
+        self.noise_rng = torch.Generator("cpu").manual_seed(train_config.seed + 2)
+        fixed = torch.Generator("cpu").manual_seed(train_config.seed + 3)
+        self.fixed_z = torch.randn(train_config.preview_count, model_config.latent_dim, generator=fixed).to(device)
+        self.modules = {"vae": self.vae}
+        self.optimizers = {"optimizer": self.optimizer}
+        self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
+
+    def _meta(self) -> dict:
+        return {"model_config": asdict(self.model_config), "train_config": asdict(self.config)}
+
+    def train_step(self) -> dict[str, float]:
+        index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.batch_rng)
+        losses = vae_losses(
+            _unwrap(self.vae), self.images[index.to(self.images.device)], self.model_config.beta, self.noise_rng
         )
-        opt_d, groups_d = _flatten_optimizer(
-            "opt_d", self.opt_d.optimizer if hasattr(self.opt_d, "optimizer") else self.opt_d
-        )
-        tensors.update(opt_g)
-        tensors.update(opt_d)
-        meta = {
-            "step": self.step,
-            "model_config": asdict(self.model_config),
-            "train_config": asdict(self.config),
-            "param_groups": {"opt_g": groups_g, "opt_d": groups_d},
-        }
+        self.optimizer.zero_grad(set_to_none=True)
+        self.accelerator.backward(losses["loss"])
+        self.optimizer.step()
+        return {name: losses[name].item() for name in ("reconstruction", "kl", "loss")}
 
-        def build(tmp: Path) -> None:
-            save_file(tensors, tmp / "trainer.safetensors")
-            (tmp / "trainer.json").write_text(json.dumps(meta, indent=2))
+    @torch.no_grad()
+    def preview(self) -> torch.Tensor:
+        """Decoded fixed prior samples, mapped to [-1, 1] like every preview."""
+        return _unwrap(self.vae).decode(self.fixed_z).cpu() * 2 - 1
 
-        atomic_replace_dir(build, folder)
-
-    def load_state(self, folder: Path) -> None:
-        """Resume from save_state's folder; the configs must match the saved ones."""
-        meta = json.loads((Path(folder) / "trainer.json").read_text())
-        if meta["model_config"] != asdict(self.model_config):
-            raise ValueError("the saved run used a different model configuration")
-        tensors = load_file(Path(folder) / "trainer.safetensors")
-        self.accelerator.unwrap_model(self.G).load_state_dict(_unprefixed("G", tensors))
-        self.accelerator.unwrap_model(self.D).load_state_dict(_unprefixed("D", tensors))
-        self.ema.load_state_dict(_unprefixed("ema", tensors))
-        for name, optimizer in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
-            inner = optimizer.optimizer if hasattr(optimizer, "optimizer") else optimizer
-            _restore_optimizer(name, inner, tensors, meta["param_groups"][name])
-        self.batch_rng.set_state(tensors["rng.batch"])
-        self.noise_rng.set_state(tensors["rng.noise"])
-        self.step = meta["step"]
+    def export(self) -> VAE:
+        model = VAE(self.model_config)
+        model.load_state_dict(_unwrap(self.vae).state_dict())
+        return model.eval()
 
 
 @dataclass
@@ -281,13 +376,12 @@ class ClassifierTrainConfig:
     seed: int = 0
 
 
-class ClassifierTrainer:
+class ClassifierTrainer(Trainer):
     """Trains the MNIST judge with small random shifts as augmentation."""
 
     def __init__(self, model_config: ClassifierConfig, train_config: ClassifierTrainConfig, images, labels):
         self.config = train_config
-        torch.manual_seed(train_config.seed)
-        self.model = MNISTClassifier(model_config)
+        self.model = _seeded_init(train_config.seed, lambda: MNISTClassifier(model_config))
         self.optimizer = torch.optim.AdamW(self.model.parameters(), train_config.lr, weight_decay=1e-4)
         self.schedule = torch.optim.lr_scheduler.OneCycleLR(
             self.optimizer, train_config.lr, total_steps=train_config.steps
@@ -295,6 +389,9 @@ class ClassifierTrainer:
         self.images, self.labels = images, labels
         self.rng = torch.Generator("cpu").manual_seed(train_config.seed + 1)
         self.step = 0
+        self.modules = {"model": self.model}
+        self.optimizers = {"optimizer": self.optimizer}
+        self.rngs = {"batch": self.rng}
 
     def _shift(self, batch: torch.Tensor) -> torch.Tensor:
         pad = self.config.max_shift_pixels
@@ -302,17 +399,11 @@ class ClassifierTrainer:
         dx, dy = torch.randint(0, 2 * pad + 1, (2,), generator=self.rng).tolist()
         return padded[:, :, dy : dy + 28, dx : dx + 28]
 
-    def run(self, stop_event: threading.Event | None = None) -> Iterator[TrainEvent]:
-        self.model.train()
-        while self.step < self.config.steps:
-            if stop_event is not None and stop_event.is_set():
-                return
-            index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.rng)
-            loss = F.cross_entropy(self.model(self._shift(self.images[index])), self.labels[index])
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            self.schedule.step()
-            self.step += 1
-            yield TrainEvent(self.step, {"cross_entropy": loss.item()})
-        self.model.eval()
+    def train_step(self) -> dict[str, float]:
+        index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.rng)
+        loss = F.cross_entropy(self.model(self._shift(self.images[index])), self.labels[index])
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.schedule.step()
+        return {"cross_entropy": loss.item()}

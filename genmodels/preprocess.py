@@ -1,0 +1,98 @@
+"""Make any picture of a digit look like MNIST: grey ink on black, cropped, fitted to 20x20, centred by mass.
+
+MNIST's recipe (LeCun et al.): size-normalise the digit to fit a 20x20 box keeping its aspect ratio, then
+centre it in 28x28 by its centre of mass. Uploads may be huge, palette, 16-bit, animated, transparent or
+dark-on-light; all are handled here, and blank or uniform pictures are refused with a reason.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+MAX_FILE_BYTES = 10 * 2**20
+MAX_PIXELS = 40_000_000  # refuse before decoding: a 10,000 x 10,000 image is 100 M pixels
+WORKING_SIZE = 512  # large images are reduced to this before any per-pixel work
+INK_THRESHOLD = 0.08  # fraction of full contrast below which there is no ink
+
+
+class ImageRejected(ValueError):
+    """The picture cannot be turned into a digit; the message says why, for a person."""
+
+
+def open_image(path: Path) -> Image.Image:
+    """Open an uploaded file safely: size and pixel count are checked before any pixel is decoded."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ImageRejected(f"The file is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
+    try:
+        image = Image.open(path)  # reads the header only
+    except (UnidentifiedImageError, OSError):
+        raise ImageRejected("That file is not an image GenLab can read (try PNG or JPEG).") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageRejected(f"The image is {width}x{height} pixels; the limit is {MAX_PIXELS // 10**6} megapixels.")
+    return image
+
+
+def _ink(image: Image.Image) -> np.ndarray:
+    """A float array in [0, 1] where 1 is ink, whatever the format, polarity or transparency."""
+    if getattr(image, "n_frames", 1) > 1:
+        image.seek(0)  # animated: the first frame
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        low, high = values.min(), values.max()
+        image = Image.fromarray(((values - low) / max(high - low, 1e-9) * 255).astype(np.uint8))
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    image.draft("L", (WORKING_SIZE, WORKING_SIZE))  # JPEGs decode straight at a reduced size
+    if max(image.size) > WORKING_SIZE:
+        image = image.copy()
+        image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+    if image.mode in ("RGBA", "LA") or (image.mode == "RGB" and "transparency" in image.info):
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float64) / 255.0
+        alpha = rgba[..., 3]
+        if alpha.max() - alpha.min() > INK_THRESHOLD:
+            return alpha  # strokes on a transparent canvas: the alpha channel is the ink
+        gray = np.asarray(image.convert("RGBA").convert("L"), dtype=np.float64) / 255.0
+    else:
+        gray = np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))
+    ink = gray - background if background < 0.5 else background - gray  # light-on-dark or dark-on-light
+    return np.clip(ink, 0.0, None)
+
+
+def to_mnist(image: Image.Image | np.ndarray) -> torch.Tensor:
+    """Any digit picture -> (1, 28, 28) float in [0, 1], normalised the way MNIST was made."""
+    if isinstance(image, np.ndarray):
+        if image.size == 0 or image.ndim not in (2, 3):
+            raise ImageRejected("The image is empty.")
+        if image.dtype != np.uint8:
+            image = np.clip(np.nan_to_num(image.astype(np.float64)), 0, 255).astype(np.uint8)
+        image = Image.fromarray(image)
+    ink = _ink(image)
+    if ink.max() < INK_THRESHOLD:
+        raise ImageRejected("The image is blank or a single colour: draw or upload a digit.")
+    ink = ink / ink.max()
+    rows, columns = np.nonzero(ink > INK_THRESHOLD)
+    ink = ink[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]  # crop to the bounding box
+    height, width = ink.shape
+    scale = 20.0 / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    fitted = Image.fromarray((ink * 255).astype(np.uint8)).resize(size, Image.Resampling.LANCZOS)
+    digit = np.asarray(fitted, dtype=np.float64) / 255.0
+    canvas = np.zeros((28, 28))
+    top, left = (28 - digit.shape[0]) // 2, (28 - digit.shape[1]) // 2
+    canvas[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
+    mass = canvas.sum()
+    ys, xs = np.indices(canvas.shape)
+    shift_y = round(14.0 - (ys * canvas).sum() / mass)
+    shift_x = round(14.0 - (xs * canvas).sum() / mass)
+    # Shift by the centre of mass, but never push ink off the canvas.
+    shift_y = int(np.clip(shift_y, -top, 28 - (top + digit.shape[0])))
+    shift_x = int(np.clip(shift_x, -left, 28 - (left + digit.shape[1])))
+    canvas = np.roll(canvas, (shift_y, shift_x), axis=(0, 1))
+    return torch.from_numpy(np.clip(canvas, 0, 1)).float().unsqueeze(0)

@@ -1,0 +1,93 @@
+"""A convolutional VAE for 28x28 digits, with a Bernoulli decoder and a β-weighted KL term."""
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+
+@dataclass
+class VAEConfig:
+    latent_dim: int = 16
+    channels: int = 32
+    hidden: int = 128
+    beta: float = 1.0  # the KL weight it was trained with (1 = the true ELBO)
+
+
+class VAE(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="genlab",
+    tags=["vae", "mnist", "genlab"],
+    license="cc-by-sa-3.0",
+):
+    """encode: x (B, 1, 28, 28) in [0, 1] -> mu, logvar (B, latent_dim); decode: z -> (B, 1, 28, 28) in [0, 1]."""
+
+    def __init__(self, config: VAEConfig):
+        super().__init__()
+        self.config = config
+        c, hidden = config.channels, config.hidden
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, c, 4, 2, 1),  # (B, 1, 28, 28) -> (B, c, 14, 14)
+            nn.ReLU(),
+            nn.Conv2d(c, 2 * c, 4, 2, 1),  # -> (B, 2c, 7, 7)
+            nn.ReLU(),
+            nn.Flatten(),  # -> (B, 2c*49)
+            nn.Linear(2 * c * 49, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * config.latent_dim),  # -> (B, 2*latent_dim): mu and logvar
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(config.latent_dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * c * 49),
+            nn.ReLU(),
+            nn.Unflatten(1, (2 * c, 7, 7)),  # -> (B, 2c, 7, 7)
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1),  # -> (B, c, 14, 14)
+            nn.ReLU(),
+            nn.ConvTranspose2d(c, 1, 4, 2, 1),  # -> (B, 1, 28, 28) logits
+        )
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar.clamp(-12.0, 8.0)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decoder(z))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Reconstruction logits from the posterior mean, with mu and logvar (sampling happens in the loss)."""
+        mu, logvar = self.encode(x)
+        return self.decode_logits(mu), mu, logvar
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """z = mu + sigma * eps, eps ~ N(0, I) drawn from `generator` (on the CPU, so seeds agree across devices)."""
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z|x) || N(0, I)) per image, in nats: (B,)."""
+    return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).sum(dim=1)
+
+
+def vae_losses(
+    vae: VAE, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None
+) -> dict[str, torch.Tensor]:
+    """Per-batch means, in nats per image: reconstruction (Bernoulli NLL), KL, the β-loss and the negative ELBO."""
+    mu, logvar = vae.encode(x)
+    z = reparameterize(mu, logvar, generator)
+    reconstruction = F.binary_cross_entropy_with_logits(vae.decode_logits(z), x, reduction="none").flatten(1).sum(1)
+    kl = kl_divergence(mu, logvar)
+    return {
+        "reconstruction": reconstruction.mean(),
+        "kl": kl.mean(),
+        "loss": (reconstruction + beta * kl).mean(),
+        "negative_elbo": (reconstruction + kl).mean(),
+    }
