@@ -80,3 +80,19 @@ def evaluate_generator(
         result["class_accuracy"] = round(sum(accuracy) / len(accuracy), 4)
         result["per_class_accuracy"] = [round(value, 4) for value in accuracy]
     return result
+
+
+@torch.inference_mode()
+def evaluate_vae(vae, images: torch.Tensor, seed: int = 2026, batch_size: int = 500) -> dict:
+    """Held-out reconstruction NLL, KL and negative ELBO in nats per image (one posterior sample each)."""
+    from .vae import vae_losses
+
+    device = next(vae.parameters()).device
+    rng = torch.Generator("cpu").manual_seed(seed)
+    totals = {"reconstruction": 0.0, "kl": 0.0, "negative_elbo": 0.0}
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size].to(device)
+        losses = vae_losses(vae, batch, 1.0, rng)
+        for key in totals:
+            totals[key] += losses[key].item() * len(batch)
+    return {f"{key}_nats": round(value / len(images), 3) for key, value in totals.items()} | {"images": len(images)}

@@ -11,8 +11,9 @@ import torch
 from .checkpoints import CHECKPOINTS_DIR, CheckpointError, load_checkpoint, read_card, read_config
 from .classifier import MNISTClassifier
 from .gan import GAN
+from .vae import VAE
 
-MODEL_CLASSES: dict[str, type] = {"gan": GAN, "classifier": MNISTClassifier}
+MODEL_CLASSES: dict[str, type] = {"gan": GAN, "vae": VAE, "classifier": MNISTClassifier}
 
 
 class UnknownModel(ValueError):
