@@ -7,8 +7,6 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-Image.MAX_IMAGE_PIXELS = 40_000_000  # refuse decompression bombs before decoding
-
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """(N, 1, H, W) in [-1, 1] -> (N, H, W) uint8."""

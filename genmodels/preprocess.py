@@ -5,6 +5,7 @@ centre it in 28x28 by its centre of mass. Uploads may be huge, palette, 16-bit, 
 dark-on-light; all are handled here, and blank or uniform pictures are refused with a reason.
 """
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ MAX_FILE_BYTES = 10 * 2**20
 MAX_PIXELS = 40_000_000  # refuse before decoding: a 10,000 x 10,000 image is 100 M pixels
 WORKING_SIZE = 512  # large images are reduced to this before any per-pixel work
 INK_THRESHOLD = 0.08  # fraction of full contrast below which there is no ink
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class ImageRejected(ValueError):
@@ -28,7 +30,11 @@ def open_image(path: Path) -> Image.Image:
     if size > MAX_FILE_BYTES:
         raise ImageRejected(f"The file is {size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB.")
     try:
-        image = Image.open(path)  # reads the header only
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)  # reads the header only
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected(f"The image has too many pixels; the limit is {MAX_PIXELS // 10**6} megapixels.") from None
     except (UnidentifiedImageError, OSError):
         raise ImageRejected("That file is not an image GenLab can read (try PNG or JPEG).") from None
     width, height = image.size
