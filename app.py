@@ -5,7 +5,7 @@ import os
 
 import gradio as gr
 
-from demos import gan
+from demos import gan, vae
 from genmodels.registry import Registry
 
 QUEUE_SIZE = 64  # waiting requests beyond this get a clean "queue full" error
@@ -20,6 +20,7 @@ def build_app(registry: Registry | None = None) -> gr.Blocks:
             "# GenLab\nSee and steer generative models: pick a model, move a control, watch the samples change."
         )
         gan.build(demo, registry)
+        vae.build(demo, registry)
     # Heavy events share the "models" limit of 2: one per core on the reference CPU.
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
     return demo

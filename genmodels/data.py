@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import struct
@@ -104,3 +105,9 @@ def mnist_splits(root: Path | None = None, holdout: int = MNIST_HOLDOUT) -> tupl
 def to_signed(images: torch.Tensor) -> torch.Tensor:
     """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [-1, 1], the range every GenLab image model uses."""
     return images.float().unsqueeze(1).div(127.5).sub(1.0)
+
+
+@functools.lru_cache(maxsize=1)
+def held_out_digits() -> DigitSplit:
+    """The held-out slice, read once per process (the app's dataset picker shows these)."""
+    return mnist_splits()[1]

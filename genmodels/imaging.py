@@ -8,9 +8,10 @@ import torch
 from PIL import Image, ImageDraw
 
 
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(N, 1, H, W) in [-1, 1] -> (N, H, W) uint8."""
-    scaled = (images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5
+def to_uint8(images: torch.Tensor, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """(N, 1, H, W) with values in value_range (GANs: [-1, 1], VAEs: [0, 1]) -> (N, H, W) uint8."""
+    low, high = value_range
+    scaled = (images.detach().float().cpu().clamp(low, high) - low) * (255.0 / (high - low))
     return scaled.round().to(torch.uint8).squeeze(1).numpy()
 
 
@@ -21,12 +22,13 @@ def grid(
     padding: int = 2,
     captions: list[str] | None = None,
     caption_colors: list[tuple[int, int, int]] | None = None,
+    value_range: tuple[float, float] = (-1.0, 1.0),
 ) -> np.ndarray:
     """(N, 1, H, W) in [-1, 1] -> an RGB grid (rows, cols) as uint8 (H', W', 3), tiles upscaled `scale` times.
 
     Captions, if given, are drawn in the top-left corner of each tile on a coloured box.
     """
-    tiles = to_uint8(images)
+    tiles = to_uint8(images, value_range)
     count, height, width = tiles.shape
     columns = columns or math.ceil(math.sqrt(count))
     rows = math.ceil(count / columns)
@@ -50,14 +52,21 @@ def grid(
     return np.asarray(picture)
 
 
-def strip(images: torch.Tensor, scale: int = 3) -> np.ndarray:
+def strip(images: torch.Tensor, scale: int = 3, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
     """One row of tiles: (N, 1, H, W) -> (H', W', 3) uint8."""
-    return grid(images, columns=len(images), scale=scale)
+    return grid(images, columns=len(images), scale=scale, value_range=value_range)
 
 
-def write_gif(images: torch.Tensor, path: Path, frame_ms: int = 80, scale: int = 4, bounce: bool = True) -> Path:
-    """Write frames (N, 1, H, W) in [-1, 1] as a looping animated GIF (there and back when `bounce`)."""
-    tiles = to_uint8(images)
+def write_gif(
+    images: torch.Tensor,
+    path: Path,
+    frame_ms: int = 80,
+    scale: int = 4,
+    bounce: bool = True,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+) -> Path:
+    """Write frames (N, 1, H, W) as a looping animated GIF (there and back when `bounce`)."""
+    tiles = to_uint8(images, value_range)
     frames = [Image.fromarray(np.kron(tile, np.ones((scale, scale), np.uint8))) for tile in tiles]
     if bounce and len(frames) > 2:
         frames = frames + frames[-2:0:-1]
@@ -73,3 +82,13 @@ def score_colors(scores: list[float]) -> list[tuple[int, int, int]]:
         base = 90 + int(110 * strength)
         colors.append((20, base, 40) if score >= 0 else (base, 30, 30))
     return colors
+
+
+def mark(picture: np.ndarray, points: list[tuple[float, float, str]], color=(255, 80, 40)) -> np.ndarray:
+    """Draw a labelled ring at each (x, y, label) pixel position of an RGB picture."""
+    marked = Image.fromarray(picture)
+    draw = ImageDraw.Draw(marked)
+    for x, y, label in points:
+        draw.ellipse((x - 7, y - 7, x + 7, y + 7), outline=color, width=3)
+        draw.text((x + 9, y - 14), label, fill=color)
+    return np.asarray(marked)

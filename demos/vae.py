@@ -1,0 +1,391 @@
+"""The VAE tab: put in real, drawn or uploaded digits, see what the model sees, walk between them in latent space."""
+
+import json
+
+import gradio as gr
+import numpy as np
+import torch
+
+from genmodels.data import DatasetUnavailable, held_out_digits
+from genmodels.imaging import grid, mark, strip, write_gif
+from genmodels.preprocess import ImageRejected, open_image, to_mnist
+from genmodels.registry import Registry, UnknownModel
+from genmodels.sampling import MAX_SEED
+from genmodels.vae_pipeline import (
+    MAP_EXTENT,
+    MAX_MAP_CELLS,
+    MAX_STEPS,
+    crossfade,
+    decode,
+    encode,
+    interpolate_codes,
+    latent_map,
+    map_point,
+    map_position,
+    prior_samples,
+)
+
+from .common import Notices, UserError, choice, flag, friendly, integer, number, output_path
+
+MODES = {"linear (lerp)": "lerp", "spherical (slerp)": "slerp"}
+UNIT = (0.0, 1.0)
+EXPLORE_DIMS = 6
+EXPLORE_LIMIT = 3.0
+MAP_SCALE = 2  # map tiles are 28 * MAP_SCALE pixels, with no gaps, so pixels map linearly to latent values
+
+
+def uploaded_image(payload):
+    """The picture in a raw file payload (Gradio has already checked the file is in its upload cache)."""
+    path = payload.get("path") if isinstance(payload, dict) else payload if isinstance(payload, str) else None
+    if not path:
+        raise UserError("Expected an image file.")
+    try:
+        image = open_image(path)
+        return np.asarray(image.convert("L")) if image.size == (28, 28) else image
+    except ImageRejected as error:
+        raise UserError(str(error)) from None
+
+
+def as_input_image(image) -> torch.Tensor:
+    """A prepared input (what the model sees) from the API or the page -> (1, 28, 28) in [0, 1]."""
+    if image is None:
+        raise UserError("Prepare input A and input B first (pick, draw or upload a digit).")
+    if isinstance(image, (dict, str)):
+        image = uploaded_image(image)
+    if not isinstance(image, np.ndarray):
+        try:
+            return to_mnist(image)
+        except ImageRejected as error:
+            raise UserError(str(error)) from None
+    array = np.asarray(image)
+    if array.dtype == object or array.ndim not in (2, 3) or array.size == 0:
+        raise UserError("An input must be an image.")
+    if array.shape[:2] != (28, 28):
+        try:
+            return to_mnist(array)  # an API client sent an arbitrary picture: normalise it like any upload
+        except ImageRejected as error:
+            raise UserError(str(error)) from None
+    if array.ndim == 3:
+        array = array[..., :3].mean(axis=2)
+    return torch.from_numpy(array.astype(np.float32) / 255.0).unsqueeze(0)
+
+
+def code_text(z: torch.Tensor) -> str:
+    return json.dumps([round(float(v), 3) for v in z])
+
+
+class VAETab:
+    """Handlers for the VAE tab; models are only read."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+
+    def _model(self, name):
+        try:
+            return self.registry.load(name, "vae")
+        except UnknownModel as error:
+            raise UserError(f"Unknown VAE model: {error}.") from None
+
+    @staticmethod
+    def _prepared(image: torch.Tensor, notices: Notices, label: str):
+        picture = (image[0].numpy() * 255).round().astype(np.uint8)
+        return picture, notices.markdown() + f"Input: {label}, normalised to 28x28 as MNIST was made."
+
+    def prepare_digit(self, index):
+        """A held-out MNIST digit, as the model sees it."""
+        notices = Notices()
+        try:
+            digits = held_out_digits()
+        except DatasetUnavailable:
+            raise UserError("The MNIST digits are not available on this server: draw or upload instead.") from None
+        position = integer(index, "Held-out digit", 0, len(digits.labels) - 1, notices)
+        image = digits.images[position].float().unsqueeze(0) / 255.0
+        return self._prepared(image, notices, f"held-out digit #{position} (a {int(digits.labels[position])})")
+
+    def prepare_sketch(self, sketch):
+        """A drawing, cropped, fitted and centred like an MNIST digit."""
+        composite = sketch.get("composite") if isinstance(sketch, dict) else None
+        if composite is None:
+            raise UserError("The sketchpad is empty: draw a digit first.")
+        try:
+            return self._prepared(to_mnist(np.asarray(composite)), Notices(), "your sketch")
+        except ImageRejected as error:
+            raise UserError(str(error)) from None
+
+    def prepare_upload(self, upload):
+        """An uploaded picture (any size, format, polarity), normalised like an MNIST digit."""
+        if upload is None:
+            raise UserError("No file uploaded yet.")
+        return self._prepared(as_input_image(upload), Notices(), "your upload")
+
+    def encode_one(self, name, image):
+        """Reconstruction and latent code of one prepared input."""
+        vae = self._model(name)
+        x = as_input_image(image)
+        z = encode(vae, x.unsqueeze(0))
+        reconstruction = decode(vae, z)
+        return grid(reconstruction, scale=6, padding=0, value_range=UNIT), code_text(z[0])
+
+    def interpolate(self, name, image_a, image_b, steps, mode, show_crossfade):
+        """Latent walk A -> B as a strip and a GIF, with the pixel cross-fade for contrast."""
+        notices = Notices()
+        vae = self._model(name)
+        steps = integer(steps, "Steps", 2, MAX_STEPS, notices)
+        mode = MODES[choice(mode, "Path", list(MODES))]
+        show_crossfade = flag(show_crossfade, "Show pixel cross-fade")
+        a, b = as_input_image(image_a), as_input_image(image_b)
+        codes = encode(vae, torch.stack([a, b]))
+        frames = decode(vae, interpolate_codes(vae, codes[0], codes[1], steps, mode))
+        gif = write_gif(frames, output_path(".gif"), value_range=UNIT)
+        fade = strip(crossfade(a, b, steps), scale=2, value_range=UNIT) if show_crossfade else None
+        info = f"{steps} steps from A to B through the latent space ({mode})."
+        return strip(frames, scale=2, value_range=UNIT), str(gif), fade, notices.markdown() + info
+
+    def map(self, name, image_a, image_b, cells):
+        """The decoded latent plane of a 2-D model, with the encoded A and B marked."""
+        notices = Notices()
+        vae = self._model(name)
+        if vae.config.latent_dim != 2:
+            raise UserError("The latent map needs a model with a 2-D latent space (pick vae-2d).")
+        cells = integer(cells, "Map size", 2, MAX_MAP_CELLS, notices)
+        picture = grid(latent_map(vae, cells), columns=cells, scale=MAP_SCALE, padding=0, value_range=UNIT)
+        size = picture.shape[0]
+        points, lines = [], []
+        for label, image in (("A", image_a), ("B", image_b)):
+            if image is None:
+                continue
+            z = encode(vae, as_input_image(image).unsqueeze(0))[0]
+            x, y = map_position(z.clamp(-MAP_EXTENT, MAP_EXTENT), size)
+            points.append((x, y, label))
+            lines.append(f"{label} = {code_text(z)}")
+        info = f"Latent plane from -{MAP_EXTENT:g} to {MAP_EXTENT:g} on both axes. " + " · ".join(lines)
+        return mark(picture, points), notices.markdown() + info
+
+    def decode_point(self, name, z1, z2):
+        """Decode one point of a 2-D latent space."""
+        notices = Notices()
+        vae = self._model(name)
+        if vae.config.latent_dim != 2:
+            raise UserError("Decoding a map point needs a model with a 2-D latent space.")
+        z = torch.tensor([[number(z1, "z1", -10, 10, notices), number(z2, "z2", -10, 10, notices)]])
+        image = decode(vae, z)
+        return grid(image, scale=6, padding=0, value_range=UNIT), notices.markdown() + f"decoded z = {code_text(z[0])}"
+
+    def map_click(self, name, cells, event: gr.SelectData):
+        """Page-only: a click on the map (pixel position) decodes the point under it."""
+        cells = integer(cells, "Map size", 2, MAX_MAP_CELLS, Notices())
+        x, y = event.index
+        z = map_point(float(x), float(y), cells * 28 * MAP_SCALE)[0]
+        return self.decode_point(name, float(z[0]), float(z[1]))
+
+    def explore(self, name, image_a, *offsets):
+        """Decode A's code moved along its first latent dimensions."""
+        notices = Notices()
+        vae = self._model(name)
+        if len(offsets) != EXPLORE_DIMS:
+            raise UserError(f"Expected {EXPLORE_DIMS} offsets, got {len(offsets)}.")
+        values = [number(v, f"z{i + 1}", -EXPLORE_LIMIT, EXPLORE_LIMIT, notices) for i, v in enumerate(offsets)]
+        z = encode(vae, as_input_image(image_a).unsqueeze(0)).clone()  # a normal tensor we may edit
+        used = min(EXPLORE_DIMS, vae.config.latent_dim)
+        z[0, :used] += torch.tensor(values[:used])
+        if any(values[used:]):
+            notices.add(f"This model has {vae.config.latent_dim} latent dimensions; the other sliders do nothing.")
+        image = decode(vae, z)
+        return grid(image, scale=6, padding=0, value_range=UNIT), notices.markdown() + f"z = {code_text(z[0])}"
+
+    def prior(self, name, seed, count):
+        """Fresh digits decoded from the N(0, I) prior."""
+        notices = Notices()
+        vae = self._model(name)
+        seed = integer(seed, "Seed", 0, MAX_SEED, notices)
+        count = integer(count, "Count", 1, 64, notices)
+        images = prior_samples(vae, seed, count)
+        return grid(
+            images, scale=2, value_range=UNIT
+        ), notices.markdown() + f"{count} samples from the prior, seed {seed}"
+
+    def model_info(self, name):
+        vae = self._model(name)
+        metrics = self.registry.entry(name).metrics
+        text = f"**{name}**: {vae.config.latent_dim}-D latent space, β = {vae.config.beta:g}."
+        if metrics:
+            text += (
+                f" Held-out, nats per image: reconstruction **{metrics['reconstruction_nats']:.1f}**, "
+                f"KL **{metrics['kl_nats']:.1f}**, negative ELBO **{metrics['negative_elbo_nats']:.1f}**."
+            )
+        return text
+
+
+def _digit_input(label: str, default_index: int):
+    """The widgets for one input (held-out digit, sketchpad, upload: the last one used wins) and what it becomes."""
+    with gr.Column(min_width=280):
+        gr.Markdown(
+            f"### Input {label}\nPick a held-out digit, draw one, or upload a picture: the last one you use counts."
+        )
+        with gr.Row():
+            index = gr.Number(default_index, label="Held-out digit # (0-999)", precision=0, minimum=0, maximum=999)
+            use_digit = gr.Button("Use this digit", scale=0)
+        sketch = gr.Sketchpad(
+            label="Draw a digit",
+            type="numpy",
+            canvas_size=(280, 280),
+            brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
+            elem_id=f"vae-sketch-{label.lower()}",
+        )
+        upload = gr.File(label="Upload an image", file_types=["image"], type="filepath")
+        with gr.Row():
+            prepared = gr.Image(
+                format="png",
+                label=f"{label}: what the model sees",
+                type="numpy",
+                image_mode="L",
+                height=140,
+                interactive=False,
+                elem_id=f"vae-prepared-{label.lower()}",
+            )
+            reconstruction = gr.Image(
+                format="png", label=f"{label}: reconstruction", type="numpy", height=140, interactive=False
+            )
+        code = gr.Textbox(label=f"{label}: latent code (posterior mean)", interactive=False)
+        note = gr.Markdown()
+    return index, use_digit, sketch, upload, prepared, reconstruction, code, note
+
+
+def build(demo: gr.Blocks, registry: Registry) -> None:
+    """The VAE tab's widgets and events, inside `demo`."""
+    tab = VAETab(registry)
+    names = registry.names("vae")
+    heavy = {"concurrency_id": "models", "concurrency_limit": 2}
+    raw = {"preprocess": False, **heavy}  # handlers check raw values themselves; files are still cache-checked
+    with gr.Tab("VAE"):
+        gr.Markdown(
+            "Encode real, drawn or uploaded digits, then walk between them in the latent space. Drawings and "
+            "uploads are cropped, fitted to 20x20 and centred by mass in 28x28, exactly as MNIST was made."
+        )
+        model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
+        model_info = gr.Markdown()
+        with gr.Row():
+            a = _digit_input("A", 0)
+            b = _digit_input("B", 7)
+        with gr.Row():
+            steps = gr.Slider(2, MAX_STEPS, 10, step=1, label="Steps")
+            mode = gr.Radio(list(MODES), value="linear (lerp)", label="Path")
+            show_crossfade = gr.Checkbox(True, label="Show the pixel cross-fade too")
+            walk = gr.Button("Interpolate A → B", variant="primary")
+        walk_strip = gr.Image(
+            label="Latent interpolation", type="numpy", format="png", interactive=False, elem_id="vae-strip"
+        )
+        fade_strip = gr.Image(label="Pixel cross-fade (for contrast)", type="numpy", format="png", interactive=False)
+        with gr.Row():
+            walk_gif = gr.File(label="Animated GIF")
+            walk_info = gr.Markdown()
+        with gr.Accordion("Latent map (2-D model)", open=True):
+            with gr.Row():
+                cells = gr.Slider(2, MAX_MAP_CELLS, 15, step=1, label="Map size (cells per side)")
+                draw_map = gr.Button("Draw the map")
+            with gr.Row():
+                map_image = gr.Image(
+                    format="png", label="Click a point to decode it", type="numpy", interactive=False, elem_id="vae-map"
+                )
+                with gr.Column():
+                    point_image = gr.Image(
+                        format="png", label="Decoded point", type="numpy", height=200, interactive=False
+                    )
+                    point_info = gr.Markdown()
+            map_info = gr.Markdown()
+        with gr.Accordion("Explore around A and sample the prior", open=False):
+            offsets = [
+                gr.Slider(-EXPLORE_LIMIT, EXPLORE_LIMIT, 0.0, step=0.1, label=f"z{i + 1} offset")
+                for i in range(EXPLORE_DIMS)
+            ]
+            with gr.Row():
+                explore_image = gr.Image(
+                    format="png", label="A moved in latent space", type="numpy", height=200, interactive=False
+                )
+                explore_info = gr.Markdown()
+            with gr.Row():
+                seed = gr.Number(0, label="Prior seed", precision=0, minimum=0, maximum=MAX_SEED)
+                count = gr.Slider(1, 64, 16, step=1, label="Samples")
+                sample = gr.Button("Sample from the prior")
+            prior_image = gr.Image(format="png", label="Prior samples", type="numpy", interactive=False)
+            prior_info = gr.Markdown()
+
+        model.change(friendly(tab.model_info), model, model_info, api_name="vae_model_info", preprocess=False)
+        demo.load(friendly(tab.model_info), model, model_info, api_visibility="private", preprocess=False)
+        for name, (index, use_digit, sketch, upload, prepared, reconstruction, code, note) in (("a", a), ("b", b)):
+            encode_step = {
+                "fn": friendly(tab.encode_one),
+                "inputs": [model, prepared],
+                "outputs": [reconstruction, code],
+            }
+            gr.on(
+                [use_digit.click, index.submit],
+                friendly(tab.prepare_digit),
+                index,
+                [prepared, note],
+                api_name=f"vae_digit_{name}",
+                preprocess=False,
+            ).then(**encode_step, api_visibility="private", preprocess=False, **heavy)
+            sketch.change(
+                friendly(tab.prepare_sketch),
+                sketch,
+                [prepared, note],
+                api_name=f"vae_sketch_{name}",
+                trigger_mode="always_last",
+            ).then(**encode_step, api_visibility="private", preprocess=False, **heavy)
+            upload.upload(
+                friendly(tab.prepare_upload), upload, [prepared, note], api_name=f"vae_upload_{name}", preprocess=False
+            ).then(**encode_step, api_visibility="private", preprocess=False, **heavy)
+            demo.load(
+                friendly(tab.prepare_digit), index, [prepared, note], api_visibility="private", preprocess=False
+            ).then(**encode_step, api_visibility="private", preprocess=False, **heavy)
+        model.change(
+            friendly(tab.encode_one), [model, a[4]], [a[5], a[6]], api_visibility="private", preprocess=False, **heavy
+        )
+        model.change(
+            friendly(tab.encode_one), [model, b[4]], [b[5], b[6]], api_visibility="private", preprocess=False, **heavy
+        )
+        image_a, image_b = a[4], b[4]
+        gr.Button(visible=False).click(  # an API-only endpoint: encode any prepared image
+            friendly(tab.encode_one), [model, image_a], [a[5], a[6]], api_name="vae_encode", **raw
+        )
+        walk.click(
+            friendly(tab.interpolate),
+            [model, image_a, image_b, steps, mode, show_crossfade],
+            [walk_strip, walk_gif, fade_strip, walk_info],
+            api_name="vae_interpolate",
+            **raw,
+        )
+        draw_map.click(
+            friendly(tab.map),
+            [model, image_a, image_b, cells],
+            [map_image, map_info],
+            api_name="vae_latent_map",
+            **raw,
+        )
+        map_image.select(
+            friendly(tab.map_click), [model, cells], [point_image, point_info], api_visibility="private", **raw
+        )
+        hidden_z1, hidden_z2 = gr.Number(visible=False), gr.Number(visible=False)
+        gr.Button(visible=False).click(
+            friendly(tab.decode_point),
+            [model, hidden_z1, hidden_z2],
+            [point_image, point_info],
+            api_name="vae_decode_point",
+            **raw,
+        )
+        gr.on(
+            [o.release for o in offsets],
+            friendly(tab.explore),
+            [model, image_a, *offsets],
+            [explore_image, explore_info],
+            api_name="vae_explore",
+            **raw,
+        )
+        sample.click(friendly(tab.prior), [model, seed, count], [prior_image, prior_info], api_name="vae_prior", **raw)
+
+
+if __name__ == "__main__":
+    with gr.Blocks(title="GenLab VAE") as standalone:
+        build(standalone, Registry())
+    standalone.queue(max_size=64).launch()
