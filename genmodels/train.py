@@ -103,13 +103,20 @@ def train_gan(args) -> None:
     held_out_images = to_signed(held_out.images)
     model_config = GANConfig(num_classes=10 if args.conditional else 0, z_dim=args.z_dim)
     train_config = GANTrainConfig(
-        steps=args.steps, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, loss=args.loss, seed=args.seed
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr_g=args.lr_g,
+        lr_d=args.lr_d,
+        loss=args.loss,
+        decay_steps=args.decay_steps,
+        seed=args.seed,
     )
     trainer = GANTrainer(model_config, train_config, to_signed(train.images), train.labels)
     state_dir = args.run_dir / "state"
     if args.resume and (state_dir / "trainer.json").is_file():
         trainer.load_state(state_dir)
         print(f"resumed {args.run_dir} at step {trainer.step}")
+    trainer.history = (*trainer.history, _command())
     started = time.time()
 
     def on_save(step: int, bar) -> None:
@@ -144,9 +151,11 @@ def train_gan(args) -> None:
         data=DATA_TEXT,
         held_out=HELD_OUT_TEXT,
         training=f"{trainer.step} steps, batch {args.batch_size}, {args.loss} loss, "
-        f"Adam (lr G {args.lr_g}, D {args.lr_d}, betas 0.5/0.999), one D step per G step, seed {args.seed}. "
+        f"Adam (lr G {args.lr_g}, D {args.lr_d}, betas 0.5/0.999"
+        + (f", decaying linearly to 0 over the last {args.decay_steps} steps" if args.decay_steps else "")
+        + f"), one D step per G step, seed {args.seed}. "
         "The judge is `checkpoints/mnist-classifier`.",
-        command=_command(),
+        command="\n".join(trainer.history),
         metrics=metrics,
         metrics_text="Measured with `checkpoints/mnist-classifier` on 2,000 samples (seed 2026, classes balanced).\n\n"
         "| metric | value |\n|---|---|\n" + "\n".join(rows),
@@ -172,6 +181,7 @@ def train_vae(args) -> None:
     if args.resume and (state_dir / "trainer.json").is_file():
         trainer.load_state(state_dir)
         print(f"resumed {args.run_dir} at step {trainer.step}")
+    trainer.history = (*trainer.history, _command())
     held_out_images = to_unit(held_out.images)
 
     def on_save(step: int, bar) -> None:
@@ -200,7 +210,7 @@ def train_vae(args) -> None:
         held_out=HELD_OUT_TEXT,
         training=f"{trainer.step} steps, batch {args.batch_size}, Adam (lr {args.lr}), one posterior sample per "
         f"image per step, seed {args.seed}.",
-        command=_command(),
+        command="\n".join(trainer.history),
         metrics=metrics,
         metrics_text="In nats per image on the 1,000 held-out digits (one posterior sample each, seed 2026).\n\n"
         "| metric | nats per image |\n|---|---|\n" + "\n".join(rows),
@@ -222,6 +232,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr-g", type=float, default=2e-4)
     parser.add_argument("--lr-d", type=float, default=2e-4)
     parser.add_argument("--z-dim", type=int, default=64)
+    parser.add_argument(
+        "--decay-steps", type=int, default=0, help="GAN: learning rates fall to 0 over the last N steps"
+    )
     parser.add_argument("--latent-dim", type=int, default=16, help="VAE latent size")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE KL weight")
     parser.add_argument("--lr", type=float, default=1e-3, help="VAE learning rate")

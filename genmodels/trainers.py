@@ -88,6 +88,7 @@ class Trainer:
     optimizers: dict[str, torch.optim.Optimizer]
     rngs: dict[str, torch.Generator]
     step: int = 0
+    history: tuple[str, ...] = ()  # the commands that trained this state, oldest first
 
     def train_step(self) -> dict[str, float]:
         raise NotImplementedError
@@ -122,7 +123,7 @@ class Trainer:
             tensors.update(flat)
         for name, rng in self.rngs.items():
             tensors[f"rng.{name}"] = rng.get_state()
-        meta = {"step": self.step, **self._meta(), "param_groups": groups}
+        meta = {"step": self.step, **self._meta(), "param_groups": groups, "history": list(self.history)}
 
         def build(tmp: Path) -> None:
             save_file(tensors, tmp / "trainer.safetensors")
@@ -144,6 +145,7 @@ class Trainer:
         for name, rng in self.rngs.items():
             rng.set_state(tensors[f"rng.{name}"])
         self.step = meta["step"]
+        self.history = tuple(meta.get("history", ()))
 
 
 def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
@@ -175,6 +177,7 @@ class GANTrainConfig:
     loss: str = "hinge"
     gp_weight: float = 10.0
     ema_decay: float = 0.999
+    decay_steps: int = 0  # learning rates fall linearly to zero over the last decay_steps steps
     seed: int = 0
     preview_every: int = 0  # 0 = no previews
     preview_count: int = 16
@@ -249,7 +252,16 @@ class GANTrainer(Trainer):
     def _noise(self, count: int) -> torch.Tensor:
         return torch.randn(count, self.model_config.z_dim, generator=self.noise_rng).to(self.accelerator.device)
 
+    def _set_learning_rates(self) -> None:
+        scale = 1.0
+        if self.config.decay_steps:
+            scale = min(1.0, (self.config.steps - self.step) / self.config.decay_steps)
+        for optimizer, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * scale
+
     def train_step(self) -> dict[str, float]:
+        self._set_learning_rates()
         batch = self.config.batch_size
         index = torch.randint(len(self.images), (batch,), generator=self.batch_rng).to(self.images.device)
         real, y = self.images[index], self._labels(self.labels[index])

@@ -101,3 +101,23 @@ def test_training_cli_dry_run():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "saved" in result.stdout and "inception_score" in result.stdout
+
+
+def test_learning_rates_decay_linearly_to_zero():
+    images, labels = tiny_data()
+    config = GANTrainConfig(steps=4, batch_size=8, decay_steps=2, lr_g=1e-3, lr_d=2e-3)
+    trainer = GANTrainer(TINY, config, images, labels)
+    seen = []
+    for _ in trainer.run():
+        seen.append((trainer.opt_g.param_groups[0]["lr"], trainer.opt_d.param_groups[0]["lr"]))
+    assert seen == [(1e-3, 2e-3), (1e-3, 2e-3), (1e-3, 2e-3), (5e-4, 1e-3)]
+
+
+def test_saved_state_remembers_the_commands_that_made_it(tmp_path):
+    trainer = make_trainer(steps=2)
+    trainer.history = ("python -m genmodels.train gan --steps 2",)
+    list(trainer.run())
+    trainer.save_state(tmp_path / "state")
+    resumed = make_trainer(steps=4)
+    resumed.load_state(tmp_path / "state")
+    assert resumed.history == ("python -m genmodels.train gan --steps 2",)
