@@ -1,0 +1,24 @@
+"""A person's view of the VAE tab: draw a digit, interpolate, see the strip."""
+
+from playwright.sync_api import expect
+
+
+def test_draw_then_interpolate(page, artifacts):
+    page.get_by_role("tab", name="VAE").click()
+    canvas = page.locator("#vae-sketch-a canvas").first
+    expect(canvas).to_be_visible(timeout=30_000)
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + 0.5 * w, y + 0.2 * h)  # a "1": one vertical stroke
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + 0.5 * w, y + (0.2 + 0.06 * step) * h, steps=2)
+    page.mouse.up()
+    expect(page.get_by_text("your sketch")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Interpolate A → B").click()
+    strip = page.locator("#vae-strip img")
+    expect(strip).to_be_visible(timeout=60_000)
+    box = strip.bounding_box()
+    assert box is not None and box["width"] > 200
+    page.screenshot(path=str(artifacts / "vae-tab.png"), full_page=True)
