@@ -6,13 +6,14 @@ Weights load through safetensors only. A folder holding only pickled weights is 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import threading
 from pathlib import Path
 
 import torch
 from huggingface_hub import ModelCard, ModelCardData
 from safetensors import SafetensorError
-
-from .trainers import atomic_replace_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS_DIR = PROJECT_ROOT / "checkpoints"
@@ -21,6 +22,24 @@ CONFIG = "config.json"
 CARD = "README.md"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 CARD_SECTIONS = ("## Data", "## Held-out split", "## Training", "## Metrics", "## Licence")
+
+
+def atomic_replace_dir(build, destination: Path) -> None:
+    """Call build(tmp_folder), then swap tmp_folder into place: readers see the old or the new, never half."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = destination.with_name(f".{destination.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        build(tmp)
+        old = destination.with_name(f".{destination.name}.old-{os.getpid()}-{threading.get_ident()}")
+        if destination.exists():
+            os.replace(destination, old)
+        os.replace(tmp, destination)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class CheckpointError(ValueError):

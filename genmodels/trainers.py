@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -19,6 +17,7 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 from safetensors.torch import load_file, save_file
 
+from .checkpoints import atomic_replace_dir
 from .classifier import ClassifierConfig, MNISTClassifier
 from .gan import GAN, Discriminator, GANConfig, Generator
 from .vae import VAE, VAEConfig, vae_losses
@@ -31,24 +30,6 @@ class TrainEvent:
     step: int
     losses: dict[str, float]
     preview: torch.Tensor | None = None  # images (B, 1, 28, 28) in [-1, 1] from fixed noise
-
-
-def atomic_replace_dir(build, destination: Path) -> None:
-    """Call build(tmp_folder), then swap tmp_folder into place: readers see the old or the new, never half."""
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = destination.with_name(f".{destination.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        build(tmp)
-        old = destination.with_name(f".{destination.name}.old-{os.getpid()}-{threading.get_ident()}")
-        if destination.exists():
-            os.replace(destination, old)
-        os.replace(tmp, destination)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _flatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer) -> tuple[dict, list]:

@@ -4,8 +4,9 @@ import sys
 import pytest
 import torch
 
+from genmodels.checkpoints import atomic_replace_dir
 from genmodels.gan import GANConfig
-from genmodels.trainers import GANTrainConfig, GANTrainer, atomic_replace_dir
+from genmodels.trainers import GANTrainConfig, GANTrainer
 from tests.conftest import PROJECT_ROOT
 
 TINY = GANConfig(z_dim=8, g_channels=4, d_channels=4, num_classes=10)
