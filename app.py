@@ -10,6 +10,8 @@ from genmodels.registry import Registry
 
 QUEUE_SIZE = 64  # waiting requests beyond this get a clean "queue full" error
 SESSION_CAPACITY = 2_000  # browser sessions whose state is kept; bounded for a small Space
+# 28x28 inputs are shown as crisp, enlarged pixels (the value stays the exact image the model sees).
+CSS = ".pixelated img { image-rendering: pixelated; width: 112px !important; height: 112px !important; }"
 
 
 def build_app(registry: Registry | None = None) -> gr.Blocks:
@@ -48,6 +50,7 @@ def main() -> None:
         server_port=args.port,
         share=args.share,
         show_error=False,
+        css=CSS,
         max_file_size="10mb",
         state_session_capacity=SESSION_CAPACITY,
     )

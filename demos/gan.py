@@ -142,7 +142,7 @@ def build(demo: gr.Blocks, registry: Registry) -> None:
                 model_info = gr.Markdown()
                 with gr.Row():
                     seed = gr.Number(42, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
-                    reseed = gr.Button("🎲 New seed", scale=0)
+                    reseed = gr.Button("New random seed", scale=0)
                 grid_size = gr.Slider(1, MAX_GRID, 16, step=1, label="Grid size")
                 digit = gr.Dropdown(DIGITS, value=MIXED, label="Digit (conditional model)")
                 psi = gr.Slider(0.0, 1.0, 1.0, step=0.05, label="Truncation ψ", info="lower: more typical, less varied")

@@ -242,6 +242,7 @@ def _digit_input(label: str, default_index: int):
                 height=140,
                 interactive=False,
                 elem_id=f"vae-prepared-{label.lower()}",
+                elem_classes="pixelated",
             )
             reconstruction = gr.Image(
                 format="png", label=f"{label}: reconstruction", type="numpy", height=140, interactive=False

@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 def test_draw_then_interpolate(page, artifacts):
     page.get_by_role("tab", name="VAE").click()
+    page.locator("#vae-sketch-a button[aria-label=Brush]").click()
     canvas = page.locator("#vae-sketch-a canvas").first
     expect(canvas).to_be_visible(timeout=30_000)
     box = canvas.bounding_box()
