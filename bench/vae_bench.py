@@ -1,0 +1,63 @@
+"""VAE tab benchmark: encode two digits + decode a 16-step interpolation, and API latency under 8 clients.
+
+    python bench/vae_bench.py [--requests-per-client 15]
+
+Targets (2-core CPU): model time <= 30 ms, API p95 reported.
+"""
+
+import argparse
+
+import torch
+from common import concurrent_clients, time_it
+from gradio_client import handle_file
+
+from genmodels.data import held_out_digits
+from genmodels.registry import Registry
+from genmodels.vae_pipeline import decode, encode, interpolate_codes
+from tests.integration.conftest import start_server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests-per-client", type=int, default=15)
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
+    registry = Registry(device="cpu")
+    pair = held_out_digits().images[:2].float().unsqueeze(1) / 255.0
+    print("Model time: encode 2 digits + decode a 16-step interpolation (target <= 30 ms):")
+    for name in ("vae-2d", "vae-16d", "vae-16d-beta4"):
+        vae = registry.load(name, "vae")
+
+        def walk(vae=vae):
+            codes = encode(vae, pair)
+            return decode(vae, interpolate_codes(vae, codes[0], codes[1], 16, "slerp"))
+
+        time_it(name, walk)
+    process, url = start_server("bench-vae-server.log")
+    try:
+        from gradio_client import Client
+
+        warm = Client(url, verbose=False)
+        image_a, _ = warm.predict(3, api_name="/vae_digit_a")
+        image_b, _ = warm.predict(10, api_name="/vae_digit_b")
+        print("End-to-end API latency through gradio_client:")
+
+        def call(client, index, request):
+            client.predict(
+                "vae-16d",
+                handle_file(image_a),
+                handle_file(image_b),
+                16,
+                "spherical (slerp)",
+                True,
+                api_name="/vae_interpolate",
+            )
+
+        concurrent_clients(url, 8, args.requests_per_client, call, "/vae_interpolate, 16 steps, strip + GIF")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
