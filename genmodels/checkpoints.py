@@ -115,12 +115,15 @@ def make_card(
     command: str,
     metrics: dict,
     metrics_text: str,
+    datasets: tuple[str, ...] = ("mnist",),
+    license_id: str = "cc-by-sa-3.0",
+    licence_text: str = "Weights: CC BY-SA 3.0, following the MNIST data they were trained on. Code: GenLab's licence.",
 ) -> str:
     """A model card with the sections validate_card requires and machine-readable metadata."""
     card_data = ModelCardData(
-        license="cc-by-sa-3.0",
+        license=license_id,
         library_name="genlab",
-        datasets=["mnist"],
+        datasets=list(datasets),
         tags=["genlab", family],
         genlab_family=family,
         genlab_metrics=metrics,
@@ -149,7 +152,7 @@ Reproduce with:
 {metrics_text}
 
 ## Licence
-Weights: CC BY-SA 3.0, following the MNIST data they were trained on. Code: GenLab's licence.
+{licence_text}
 """
     return f"---\n{card_data.to_yaml()}\n---\n\n{body}"
 

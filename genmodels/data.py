@@ -111,3 +111,21 @@ def to_signed(images: torch.Tensor) -> torch.Tensor:
 def held_out_digits() -> DigitSplit:
     """The held-out slice, read once per process (the app's dataset picker shows these)."""
     return mnist_splits()[1]
+
+
+TEXT_VALIDATION_FRACTION = 0.1  # the last 10% of a text is held out for validation
+
+
+def load_shakespeare(root: Path | None = None) -> str:
+    """Tiny Shakespeare (1.1 M characters) from the data directory's tinyshakespeare/input.txt."""
+    root = Path(root) if root is not None else data_dir()
+    path = root / "tinyshakespeare" / "input.txt"
+    if not path.is_file():
+        raise DatasetUnavailable(f"Tiny Shakespeare is not in {root} (looked for tinyshakespeare/input.txt)")
+    return path.read_text(encoding="utf-8")
+
+
+def split_text(text: str, validation_fraction: float = TEXT_VALIDATION_FRACTION) -> tuple[str, str]:
+    """(train, validation): validation is the last fraction of the text, so no passage is in both."""
+    cut = int(len(text) * (1 - validation_fraction))
+    return text[:cut], text[cut:]

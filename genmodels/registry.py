@@ -8,12 +8,13 @@ from pathlib import Path
 
 import torch
 
+from .chargpt import CharGPT
 from .checkpoints import CHECKPOINTS_DIR, CheckpointError, load_checkpoint, read_card, read_config
 from .classifier import MNISTClassifier
 from .gan import GAN
 from .vae import VAE
 
-MODEL_CLASSES: dict[str, type] = {"gan": GAN, "vae": VAE, "classifier": MNISTClassifier}
+MODEL_CLASSES: dict[str, type] = {"gan": GAN, "vae": VAE, "chargpt": CharGPT, "classifier": MNISTClassifier}
 
 
 class UnknownModel(ValueError):

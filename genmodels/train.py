@@ -10,6 +10,7 @@ Runs save resumable state under runs/NAME/state every --save-every steps; --resu
 """
 
 import argparse
+import math
 import shlex
 import sys
 import tempfile
@@ -19,19 +20,23 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from .chargpt import CharGPTConfig
 from .checkpoints import PROJECT_ROOT, load_checkpoint, make_card, save_checkpoint
 from .classifier import ClassifierConfig, MNISTClassifier
-from .data import MNIST_HOLDOUT, data_dir, mnist_splits, to_signed
+from .data import MNIST_HOLDOUT, data_dir, load_shakespeare, mnist_splits, split_text, to_signed
 from .gan import GANConfig
 from .metrics import classify, evaluate_generator, evaluate_vae, inception_score
 from .trainers import (
     GAN_LOSSES,
+    CharGPTTrainConfig,
+    CharGPTTrainer,
     ClassifierTrainConfig,
     ClassifierTrainer,
     GANTrainConfig,
     GANTrainer,
     VAETrainConfig,
     VAETrainer,
+    evaluate_chargpt,
 )
 from .vae import VAEConfig
 
@@ -219,9 +224,74 @@ def train_vae(args) -> None:
     print(f"saved {args.out}")
 
 
+def train_chargpt(args) -> None:
+    text = load_shakespeare(args.data_dir)
+    train_text, validation_text = split_text(text)
+    if args.dry_run:
+        train_text, validation_text = train_text[:20_000], validation_text[:5_000]
+        args.steps, args.save_every = 6, 3
+    vocab = "".join(sorted(set(text)))
+    model_config = CharGPTConfig(
+        vocab=vocab, block_size=args.block_size, n_layer=args.layers, n_head=args.heads, n_embd=args.width
+    )
+    trainer = CharGPTTrainer(
+        model_config,
+        CharGPTTrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed),
+        torch.tensor([vocab.index(c) for c in train_text]),
+    )
+    validation_ids = torch.tensor([vocab.index(c) for c in validation_text])
+    state_dir = args.run_dir / "state"
+    if args.resume and (state_dir / "trainer.json").is_file():
+        trainer.load_state(state_dir)
+        print(f"resumed {args.run_dir} at step {trainer.step}")
+    trainer.history = (*trainer.history, _command())
+
+    def on_save(step: int, bar) -> None:
+        trainer.save_state(state_dir)
+        bar.write(f"step {step}: validation {evaluate_chargpt(trainer.export(), validation_ids):.4f} nats/char")
+
+    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
+    trainer.save_state(state_dir)
+    model = trainer.export()
+    validation = evaluate_chargpt(model, validation_ids)
+    train_loss = evaluate_chargpt(model, torch.tensor([vocab.index(c) for c in train_text[-len(validation_text) :]]))
+    metrics = {
+        "validation_nats_per_char": round(validation, 4),
+        "train_nats_per_char": round(train_loss, 4),
+        "validation_bits_per_char": round(validation / math.log(2), 4),
+        "steps": trainer.step,
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+    print(metrics)
+    card = make_card(
+        title="GenLab character-level GPT on Tiny Shakespeare",
+        family="chargpt",
+        summary=f"A {args.layers}-layer, {args.heads}-head, {args.width}-wide character-level GPT with a "
+        f"{args.block_size}-character context and a {len(vocab)}-character vocabulary "
+        f"({metrics['parameters']:,} parameters).",
+        data="Tiny Shakespeare (1,115,394 characters of Shakespeare's plays, as distributed with char-rnn), "
+        "read from GenLab's data directory (`tinyshakespeare/input.txt`).",
+        held_out="The first 90% of the text trains; the last 10% is held out for validation and never trained on.",
+        training=f"{trainer.step} steps of AdamW (lr {args.lr}, warm-up then cosine decay to a tenth, weight decay "
+        f"0.1, gradient clipping at 1), batches of {args.batch_size} random {args.block_size}-character windows, "
+        f"seed {args.seed}.",
+        command="\n".join(trainer.history),
+        metrics=metrics,
+        metrics_text="Cross-entropy on up to 200 evenly spaced, non-overlapping windows.\n\n"
+        "| metric | value |\n|---|---|\n"
+        f"| validation loss | {validation:.4f} nats/char ({metrics['validation_bits_per_char']:.3f} bits/char) |\n"
+        f"| training loss (last 10% of the training text) | {train_loss:.4f} nats/char |",
+        datasets=("tiny_shakespeare",),
+        license_id="mit",
+        licence_text="Weights and code: MIT (GenLab). The training text is in the public domain.",
+    )
+    save_checkpoint(model, args.out, card)
+    print(f"saved {args.out}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["classifier", "gan", "vae"])
+    parser.add_argument("model", choices=["classifier", "gan", "vae", "chargpt"])
     parser.add_argument("--out", type=Path, help="checkpoint folder to write")
     parser.add_argument("--data-dir", type=Path, default=None, help=f"default: {data_dir()}")
     parser.add_argument("--steps", type=int, default=None)
@@ -237,7 +307,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--latent-dim", type=int, default=16, help="VAE latent size")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE KL weight")
-    parser.add_argument("--lr", type=float, default=1e-3, help="VAE learning rate")
+    parser.add_argument("--lr", type=float, default=None, help="VAE / char-GPT learning rate")
+    parser.add_argument("--layers", type=int, default=4, help="char-GPT layers")
+    parser.add_argument("--heads", type=int, default=4, help="char-GPT attention heads")
+    parser.add_argument("--width", type=int, default=128, help="char-GPT embedding width")
+    parser.add_argument("--block-size", type=int, default=128, help="char-GPT context in characters")
     parser.add_argument("--classifier", type=Path, default=PROJECT_ROOT / "checkpoints" / "mnist-classifier")
     parser.add_argument("--run-dir", type=Path, default=None, help="resumable state; default runs/<out name>")
     parser.add_argument("--save-every", type=int, default=1000)
@@ -251,10 +325,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.out is None:
         parser.error("--out is required")
     args.run_dir = args.run_dir or PROJECT_ROOT / "runs" / args.out.name
-    defaults = {"classifier": (3000, 128), "gan": (12_000, 64), "vae": (6000, 128)}
+    defaults = {"classifier": (3000, 128, 2e-3), "gan": (12_000, 64, None), "vae": (6000, 128, 1e-3)}
+    defaults["chargpt"] = (3000, 32, 2e-3)
     args.steps = args.steps or defaults[args.model][0]
     args.batch_size = args.batch_size or defaults[args.model][1]
-    {"classifier": train_classifier, "gan": train_gan, "vae": train_vae}[args.model](args)
+    args.lr = args.lr or defaults[args.model][2]
+    trainers = {"classifier": train_classifier, "gan": train_gan, "vae": train_vae, "chargpt": train_chargpt}
+    trainers[args.model](args)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 from safetensors.torch import load_file, save_file
 
+from .chargpt import CharGPT, CharGPTConfig
 from .checkpoints import atomic_replace_dir
 from .classifier import ClassifierConfig, MNISTClassifier
 from .gan import GAN, Discriminator, GANConfig, Generator
@@ -51,7 +53,8 @@ def _restore_optimizer(prefix: str, optimizer: torch.optim.Optimizer, tensors: d
 
 
 def _prefixed(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {f"{prefix}.{k}": v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    # clone: tied weights (one tensor under two names) must be separate tensors in a safetensors file
+    return {f"{prefix}.{k}": v.detach().cpu().clone().contiguous() for k, v in module.state_dict().items()}
 
 
 def _unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -358,6 +361,90 @@ class VAETrainer(Trainer):
         model = VAE(self.model_config)
         model.load_state_dict(_unwrap(self.vae).state_dict())
         return model.eval()
+
+
+@dataclass
+class CharGPTTrainConfig:
+    steps: int = 3000
+    batch_size: int = 32
+    lr: float = 2e-3
+    warmup_steps: int = 100
+    weight_decay: float = 0.1
+    seed: int = 0
+    preview_every: int = 0  # previews are text, produced by the caller from export()
+
+
+class CharGPTTrainer(Trainer):
+    """Trains a character-level GPT on token ids (N,) with random windows, AdamW and a cosine schedule."""
+
+    def __init__(
+        self,
+        model_config: CharGPTConfig,
+        train_config: CharGPTTrainConfig,
+        ids: torch.Tensor,
+        accelerator: Accelerator | None = None,
+    ):
+        if len(ids) <= model_config.block_size + 1:
+            raise ValueError(f"the training text must be longer than {model_config.block_size + 1} characters")
+        self.model_config, self.config = model_config, train_config
+        self.accelerator = accelerator or _default_accelerator()
+        model = _seeded_init(train_config.seed, lambda: CharGPT(model_config))
+        optimizer = torch.optim.AdamW(
+            model.parameters(), train_config.lr, betas=(0.9, 0.99), weight_decay=train_config.weight_decay
+        )
+        self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        self.ids = ids.to(self.accelerator.device)
+        self.step = 0
+        self.batch_rng = torch.Generator("cpu").manual_seed(train_config.seed + 1)
+        self.modules = {"model": self.model}
+        self.optimizers = {"optimizer": self.optimizer}
+        self.rngs = {"batch": self.batch_rng}
+
+    def _meta(self) -> dict:
+        return {"model_config": asdict(self.model_config), "train_config": asdict(self.config)}
+
+    def _learning_rate(self) -> float:
+        if self.step < self.config.warmup_steps:
+            return self.config.lr * (self.step + 1) / self.config.warmup_steps
+        progress = (self.step - self.config.warmup_steps) / max(1, self.config.steps - self.config.warmup_steps)
+        return self.config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+    def train_step(self) -> dict[str, float]:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self._learning_rate()
+        block = self.model_config.block_size
+        starts = torch.randint(len(self.ids) - block - 1, (self.config.batch_size,), generator=self.batch_rng)
+        windows = torch.stack([self.ids[s : s + block + 1] for s in starts.tolist()])  # (B, block + 1)
+        _, loss = self.model(windows[:, :-1], windows[:, 1:])
+        self.optimizer.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        return {"train": loss.item()}
+
+    def export(self) -> CharGPT:
+        model = CharGPT(self.model_config)
+        model.load_state_dict(_unwrap(self.model).state_dict())
+        return model.eval()
+
+
+@torch.no_grad()
+def evaluate_chargpt(model: CharGPT, ids: torch.Tensor, max_windows: int = 200) -> float:
+    """Mean cross-entropy in nats per character over evenly spaced, non-overlapping windows of `ids`."""
+    was_training = model.training
+    model.eval()
+    block = model.config.block_size
+    count = min(max_windows, (len(ids) - 1) // block)
+    if count < 1:
+        raise ValueError("the validation text is shorter than one context window")
+    starts = torch.linspace(0, len(ids) - block - 1, count).long()
+    device = next(model.parameters()).device
+    windows = torch.stack([ids[s : s + block + 1] for s in starts.tolist()]).to(device)
+    total = 0.0
+    for batch in windows.split(50):
+        total += model(batch[:, :-1], batch[:, 1:])[1].item() * len(batch)
+    model.train(was_training)
+    return total / count
 
 
 @dataclass

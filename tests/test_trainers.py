@@ -1,12 +1,14 @@
+import math
 import subprocess
 import sys
 
 import pytest
 import torch
 
+from genmodels.chargpt import CharGPTConfig
 from genmodels.checkpoints import atomic_replace_dir
 from genmodels.gan import GANConfig
-from genmodels.trainers import GANTrainConfig, GANTrainer
+from genmodels.trainers import CharGPTTrainConfig, CharGPTTrainer, GANTrainConfig, GANTrainer, evaluate_chargpt
 from tests.conftest import PROJECT_ROOT
 
 TINY = GANConfig(z_dim=8, g_channels=4, d_channels=4, num_classes=10)
@@ -92,16 +94,17 @@ def test_atomic_replace_keeps_old_content_when_saving_fails(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"], "no temporary folders left behind"
 
 
-def test_training_cli_dry_run():
+@pytest.mark.parametrize("family", [["gan", "--conditional"], ["vae", "--latent-dim", "2"], ["chargpt"]])
+def test_training_cli_dry_run(family):
     result = subprocess.run(
-        [sys.executable, "-m", "genmodels.train", "gan", "--dry-run", "--conditional"],
+        [sys.executable, "-m", "genmodels.train", *family, "--dry-run"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "saved" in result.stdout and "inception_score" in result.stdout
+    assert "saved" in result.stdout and "steps': 6" in result.stdout
 
 
 def test_learning_rates_decay_linearly_to_zero():
@@ -122,3 +125,28 @@ def test_saved_state_remembers_the_commands_that_made_it(tmp_path):
     resumed = make_trainer(steps=4)
     resumed.load_state(tmp_path / "state")
     assert resumed.history == ("python -m genmodels.train gan --steps 2",)
+
+
+def chargpt_trainer(steps=8):
+    config = CharGPTConfig(vocab="abcd ", block_size=8, n_layer=1, n_head=2, n_embd=8)
+    ids = torch.tensor([0, 1, 2, 3, 4] * 40)
+    return CharGPTTrainer(config, CharGPTTrainConfig(steps=steps, batch_size=4, warmup_steps=2), ids)
+
+
+def test_chargpt_trainer_learns_resumes_and_saves_tied_weights(tmp_path):
+    trainer = chargpt_trainer(steps=40)
+    losses = [event.losses["train"] for event in trainer.run()]
+    assert losses[-1] < losses[0] * 0.8
+    uninterrupted = [event.losses for event in chargpt_trainer().run()]
+    first = chargpt_trainer()
+    for event in first.run():
+        if event.step == 4:
+            first.save_state(tmp_path / "state")
+            break
+    resumed = chargpt_trainer()
+    resumed.load_state(tmp_path / "state")
+    assert [event.losses for event in resumed.run()] == uninterrupted[4:]
+    model = resumed.export()
+    assert model.head.weight is model.token_embedding.weight
+    validation = evaluate_chargpt(model, torch.tensor([0, 1, 2, 3, 4] * 10))
+    assert 0 < validation < math.log(5)
