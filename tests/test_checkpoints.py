@@ -12,7 +12,6 @@ from genmodels.checkpoints import (
     save_checkpoint,
     validate_card,
 )
-from genmodels.classifier import MNISTClassifier
 from genmodels.gan import GAN
 from genmodels.registry import MODEL_CLASSES
 from tests.conftest import card_for, tiny_gan
@@ -95,6 +94,7 @@ def test_shipped_checkpoints_load_with_complete_cards():
         families.add(family)
         size_mb = (folder / "model.safetensors").stat().st_size / 2**20
         assert size_mb < 8, f"{folder.name} is {size_mb:.1f} MB; shipped checkpoints stay small"
-        assert isinstance(model, (GAN, MNISTClassifier))
-    assert {"gan", "classifier"} <= families
-    assert {"gan-mnist", "cgan-mnist", "mnist-classifier"} <= {folder.name for folder in SHIPPED}
+        assert isinstance(model, MODEL_CLASSES[family])
+    assert {"gan", "vae", "classifier"} <= families
+    expected = {"gan-mnist", "cgan-mnist", "mnist-classifier", "vae-2d", "vae-16d", "vae-16d-beta4"}
+    assert expected <= {folder.name for folder in SHIPPED}

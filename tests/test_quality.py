@@ -50,3 +50,26 @@ def test_shipped_generator_is_deterministic_per_seed():
     torch.manual_seed(999)  # the global RNG must not matter
     second, _ = generate(gan, sample_latents(gan, 31337, 16))
     assert torch.equal(first, second)
+
+
+@pytest.mark.parametrize("name", ["vae-2d", "vae-16d", "vae-16d-beta4"])
+def test_vae_cards_report_what_the_models_score(name):
+    from genmodels.metrics import evaluate_vae
+    from genmodels.vae import VAE
+
+    _, held_out = mnist_splits(SHARED_DATA)
+    vae = load_checkpoint(VAE, CHECKPOINTS_DIR / name)
+    measured = evaluate_vae(vae, held_out.images.float().unsqueeze(1) / 255.0)
+    card = read_card(CHECKPOINTS_DIR / name)["genlab_metrics"]
+    for key in ("reconstruction_nats", "kl_nats", "negative_elbo_nats"):
+        assert math.isclose(measured[key], card[key], rel_tol=1e-3, abs_tol=0.01), key
+    assert measured["negative_elbo_nats"] < 150, "a trained VAE explains MNIST digits far better than chance (543 nats)"
+
+
+def test_beta_trades_reconstruction_for_a_smaller_kl():
+    plain = read_card(CHECKPOINTS_DIR / "vae-16d")["genlab_metrics"]
+    beta = read_card(CHECKPOINTS_DIR / "vae-16d-beta4")["genlab_metrics"]
+    assert beta["kl_nats"] < plain["kl_nats"]
+    assert beta["reconstruction_nats"] > plain["reconstruction_nats"]
+    two_d = read_card(CHECKPOINTS_DIR / "vae-2d")["genlab_metrics"]
+    assert plain["reconstruction_nats"] < two_d["reconstruction_nats"], "16 dimensions reconstruct more sharply than 2"
