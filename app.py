@@ -5,8 +5,9 @@ import os
 
 import gradio as gr
 
-from demos import gan, vae
+from demos import gan, text, vae
 from genmodels.registry import Registry
+from genmodels.text_models import TextModels
 
 QUEUE_SIZE = 64  # waiting requests beyond this get a clean "queue full" error
 SESSION_CAPACITY = 2_000  # browser sessions whose state is kept; bounded for a small Space
@@ -14,15 +15,17 @@ SESSION_CAPACITY = 2_000  # browser sessions whose state is kept; bounded for a 
 CSS = ".pixelated img { image-rendering: pixelated; width: 112px !important; height: 112px !important; }"
 
 
-def build_app(registry: Registry | None = None) -> gr.Blocks:
+def build_app(registry: Registry | None = None, text_models: TextModels | None = None) -> gr.Blocks:
     """Assemble the tabs into one Blocks app with a bounded queue."""
     registry = registry or Registry()
+    text_models = text_models or TextModels(registry)
     with gr.Blocks(title="GenLab", delete_cache=(600, 1800)) as demo:
         gr.Markdown(
             "# GenLab\nSee and steer generative models: pick a model, move a control, watch the samples change."
         )
         gan.build(demo, registry)
         vae.build(demo, registry)
+        text.build(demo, text_models)
     # Heavy events share the "models" limit of 2: one per core on the reference CPU.
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
     return demo

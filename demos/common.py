@@ -4,6 +4,7 @@ The API bypasses every widget bound, so each handler passes its arguments throug
 """
 
 import functools
+import inspect
 import logging
 import math
 import os
@@ -87,19 +88,36 @@ def choice(value, name: str, options: list[str]) -> str:
 
 
 def friendly(function):
-    """Turn ValueErrors from genmodels into messages, and anything unexpected into a short apology."""
+    """Turn ValueErrors from genmodels into messages, and anything unexpected into a short apology.
+
+    Works for plain handlers and for generator handlers (streaming), which must stay generators for Gradio.
+    """
+
+    def translate(error: Exception) -> gr.Error:
+        if isinstance(error, gr.Error):
+            return error
+        if isinstance(error, ValueError):
+            return UserError(str(error)[:300])
+        log.error("handler %s failed", function.__name__, exc_info=error)
+        return gr.Error("Something went wrong on the server; the error was logged. Please try again.")
+
+    if inspect.isgeneratorfunction(function):
+
+        @functools.wraps(function)
+        def streaming(*args, **kwargs):
+            try:
+                yield from function(*args, **kwargs)
+            except Exception as error:
+                raise translate(error) from None
+
+        return streaming
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         try:
             return function(*args, **kwargs)
-        except gr.Error:
-            raise
-        except ValueError as error:
-            raise UserError(str(error)[:300]) from None
-        except Exception:
-            log.exception("handler %s failed", function.__name__)
-            raise gr.Error("Something went wrong on the server; the error was logged. Please try again.") from None
+        except Exception as error:
+            raise translate(error) from None
 
     return wrapper
 

@@ -1,0 +1,259 @@
+"""The Text tab: streaming continuation with sampling controls, the next-token distribution, and surprise."""
+
+import json
+import time
+import unicodedata
+
+import gradio as gr
+import pandas as pd
+
+from genmodels.lm import MAX_NEW_TOKENS, TOP_CANDIDATES, CharModel, continue_text, fit_prompt, token_log_probabilities
+from genmodels.registry import UnknownModel
+from genmodels.sampling import MAX_SEED
+from genmodels.text_models import TextModels
+from genmodels.textgen import MAX_TEMPERATURE, SamplingSettings, next_token_distribution
+
+from .common import Notices, UserError, flag, friendly, integer, number
+
+MAX_PROMPT_CHARACTERS = 20_000  # longer prompts keep their end: only the last context window matters anyway
+MAX_ALTERNATIVES = 3
+EXAMPLES = [
+    "Once upon a time, in a small village by the sea,",
+    "The three most important ideas in machine learning are",
+    "ROMEO:\nBut soft, what light",
+    "def fibonacci(n):",
+]
+SURPRISE = {
+    "expected (> 50%)": "#2e7d32",
+    "plausible (10-50%)": "#9ccc65",
+    "surprising (1-10%)": "#ffb300",
+    "very surprising (< 1%)": "#e53935",
+}
+
+
+def surprise_label(probability: float) -> str:
+    if probability > 0.5:
+        return "expected (> 50%)"
+    if probability > 0.1:
+        return "plausible (10-50%)"
+    if probability > 0.01:
+        return "surprising (1-10%)"
+    return "very surprising (< 1%)"
+
+
+def clean_prompt(prompt, notices: Notices) -> str:
+    """A printable prompt: control characters and invalid code points removed, very long prompts cut from the start."""
+    if not isinstance(prompt, str):
+        raise UserError("The prompt must be text.")
+    text = prompt.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from a raw API call
+    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
+    if len(kept) != len(text):
+        notices.add(f"Removed {len(text) - len(kept)} control or invalid characters from the prompt.")
+    if len(kept) > MAX_PROMPT_CHARACTERS:
+        notices.add(f"The prompt has {len(kept):,} characters; using its last {MAX_PROMPT_CHARACTERS:,}.")
+        kept = kept[-MAX_PROMPT_CHARACTERS:]
+    if not kept.strip():
+        raise UserError("Write a prompt first: the model continues your text.")
+    return kept
+
+
+class TextTab:
+    def __init__(self, models: TextModels):
+        self.models = models
+
+    def _model(self, name):
+        try:
+            return self.models.load(name)
+        except UnknownModel as error:
+            raise UserError(f"Unknown language model: {error}.") from None
+
+    @staticmethod
+    def _settings(temperature, top_k, top_p, repetition_penalty, notices: Notices) -> SamplingSettings:
+        return SamplingSettings(
+            temperature=number(temperature, "Temperature", 0.0, MAX_TEMPERATURE, notices),
+            top_k=integer(top_k, "Top-k", 0, 1000, notices),
+            top_p=number(top_p, "Top-p", 0.01, 1.0, notices),
+            repetition_penalty=number(repetition_penalty, "Repetition penalty", 1.0, 3.0, notices),
+        )
+
+    def _prompt_ids(self, name, model, prompt: str, use_chat, max_new_tokens: int, notices: Notices):
+        if flag(use_chat, "Chat template"):
+            if not self.models.is_chat_model(name):
+                notices.add(f"{name} has no chat template; continuing the plain text.")
+            else:
+                prompt = self.models.chat_prompt(name, prompt)
+        if isinstance(model, CharModel):
+            vocabulary = set(model.model.config.vocab)
+            known = "".join(c for c in prompt if c in vocabulary)
+            if len(known) != len(prompt):
+                notices.add(f"Dropped {len(prompt) - len(known)} characters this model never saw in training.")
+            if not known:
+                raise UserError("None of the prompt's characters are in this model's vocabulary.")
+            prompt = known
+        ids, cut = fit_prompt(model, prompt, max_new_tokens)
+        if cut:
+            notices.add(f"The prompt was longer than the context window; its first {cut:,} tokens were dropped.")
+        return ids
+
+    def _request(
+        self, name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed, alternatives, use_chat
+    ):
+        notices = Notices()
+        model = self._model(name)
+        prompt = clean_prompt(prompt, notices)
+        max_new_tokens = integer(max_new_tokens, "Max new tokens", 1, MAX_NEW_TOKENS, notices)
+        settings = self._settings(temperature, top_k, top_p, repetition_penalty, notices)
+        seed = integer(seed, "Seed", 0, MAX_SEED, notices)
+        alternatives = integer(alternatives, "Alternatives", 1, MAX_ALTERNATIVES, notices)
+        ids = self._prompt_ids(name, model, prompt, use_chat, max_new_tokens, notices)
+        return notices, model, ids, settings, max_new_tokens, seed, alternatives
+
+    def generate(
+        self, name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed, alternatives, use_chat
+    ):
+        """Stream 1-3 continuations token by token, then the surprise view and the prompt's perplexity."""
+        notices, model, ids, settings, max_new_tokens, seed, alternatives = self._request(
+            name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed, alternatives, use_chat
+        )
+        streams = [continue_text(model, ids, settings, max_new_tokens, seed + i) for i in range(alternatives)]
+        texts = [""] * MAX_ALTERNATIVES
+        first_events = []
+        started, produced = time.perf_counter(), 0
+        active = list(range(alternatives))
+        while active:
+            for index in list(active):
+                event = next(streams[index], None)
+                if event is None:
+                    active.remove(index)
+                    continue
+                texts[index] += event.text
+                produced += 1
+                if index == 0:
+                    first_events.append(event)
+            rate = produced / max(time.perf_counter() - started, 1e-9)
+            yield *texts, notices.markdown() + f"{produced} tokens, {rate:.1f} tokens/s", None
+        surprise = [(e.text, surprise_label(e.probability)) for e in first_events]
+        info = (
+            notices.markdown()
+            + f"{produced} tokens, {produced / max(time.perf_counter() - started, 1e-9):.1f} tokens/s"
+        )
+        if len(ids) >= 2:
+            scores = token_log_probabilities(model, ids)
+            info += f" · prompt perplexity {pow(2.718281828, -sum(scores) / len(scores)):.2f} over {len(ids)} tokens"
+        yield *texts, info, surprise
+
+    def complete(self, name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed, use_chat):
+        """Non-streaming: the continuation and per-token statistics as JSON."""
+        notices, model, ids, settings, max_new_tokens, seed, _ = self._request(
+            name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed, 1, use_chat
+        )
+        started = time.perf_counter()
+        events = list(continue_text(model, ids, settings, max_new_tokens, seed))
+        seconds = time.perf_counter() - started
+        statistics = {
+            "prompt_tokens": len(ids),
+            "new_tokens": len(events),
+            "seconds": round(seconds, 4),
+            "tokens": [{"id": e.token_id, "text": e.text, "probability": round(e.probability, 6)} for e in events],
+            "notices": list(notices),
+        }
+        if len(ids) >= 2:
+            scores = token_log_probabilities(model, ids)
+            statistics["prompt_perplexity"] = round(pow(2.718281828459045, -sum(scores) / len(scores)), 4)
+        return "".join(e.text for e in events), json.dumps(statistics)
+
+    def next_token(self, name, prompt, continuation, step, temperature, top_k, top_p, repetition_penalty, use_chat):
+        """The top candidates for one step of the continuation, before and after the sampling filters."""
+        notices = Notices()
+        model = self._model(name)
+        prompt = clean_prompt(prompt, notices)
+        if not isinstance(continuation, str):
+            raise UserError("The continuation must be text.")
+        settings = self._settings(temperature, top_k, top_p, repetition_penalty, notices)
+        ids = self._prompt_ids(name, model, prompt, use_chat, 1, notices)
+        generated = model.encode(continuation) if continuation else []
+        step = integer(step, "Step", 0, max(len(generated), 1), notices)
+        prefix = ids + generated[: (step - 1 if step else len(generated))]
+        logits, _ = model.prefill(prefix[-model.context_length :])
+        before, after = next_token_distribution(logits, settings, prefix)
+        top = before.topk(min(TOP_CANDIDATES, before.numel())).indices.tolist()
+        rows = []
+        for token in top:
+            label = repr(model.decode([token]))[1:-1] or "∅"
+            rows.append({"token": label, "probability": float(before[token]), "distribution": "model"})
+            rows.append({"token": label, "probability": float(after[token]), "distribution": "after sampling filters"})
+        shown = step if step else len(generated) + 1
+        return pd.DataFrame(rows), notices.markdown() + f"Candidates for token {shown} of the continuation."
+
+
+def build(demo: gr.Blocks, models: TextModels) -> None:
+    """The Text tab's widgets and events, inside `demo`."""
+    tab = TextTab(models)
+    names = models.names()
+    heavy = {"concurrency_id": "models", "concurrency_limit": 2, "preprocess": False}
+    with gr.Tab("Text"):
+        gr.Markdown("Continue text with a language model, token by token, and see the choices it weighs at each step.")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
+                prompt = gr.Textbox(EXAMPLES[0], label="Prompt", lines=4, max_length=MAX_PROMPT_CHARACTERS)
+                gr.Examples(EXAMPLES, prompt)
+                use_chat = gr.Checkbox(False, label="Apply the chat template (instruct model)")
+                max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, 64, step=1, label="Max new tokens")
+                temperature = gr.Slider(0.0, MAX_TEMPERATURE, 0.8, step=0.05, label="Temperature (0 = greedy)")
+                top_k = gr.Slider(0, 200, 50, step=1, label="Top-k (0 = off)")
+                top_p = gr.Slider(0.05, 1.0, 0.95, step=0.01, label="Top-p")
+                repetition_penalty = gr.Slider(1.0, 2.0, 1.1, step=0.05, label="Repetition penalty (1 = off)")
+                with gr.Row():
+                    seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
+                    alternatives = gr.Slider(1, MAX_ALTERNATIVES, 1, step=1, label="Alternatives")
+                with gr.Row():
+                    run = gr.Button("Generate", variant="primary")
+                    stop = gr.Button("Stop", variant="stop")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    outputs = [
+                        gr.Textbox(label=f"Continuation {i + 1}", lines=12, elem_id=f"text-out-{i + 1}")
+                        for i in range(MAX_ALTERNATIVES)
+                    ]
+                info = gr.Markdown(elem_id="text-info")
+                surprise = gr.HighlightedText(
+                    label="Surprise: continuation 1 coloured by each token's probability", color_map=SURPRISE
+                )
+                with gr.Row():
+                    step = gr.Slider(0, MAX_NEW_TOKENS, 0, step=1, label="Next-token view: step (0 = the last)")
+                    show_step = gr.Button("Show candidates")
+                chart = gr.BarPlot(
+                    x="token", y="probability", color="distribution", label="Top-10 next tokens", sort=None, height=300
+                )
+                chart_info = gr.Markdown()
+
+        settings = [temperature, top_k, top_p, repetition_penalty]
+        generation = run.click(
+            friendly(tab.generate),
+            [model, prompt, max_new_tokens, *settings, seed, alternatives, use_chat],
+            [*outputs, info, surprise],
+            api_name="text_generate",
+            **heavy,
+        )
+        stop.click(None, None, None, cancels=[generation])
+        chart_inputs = [model, prompt, outputs[0], step, *settings, use_chat]
+        gr.on(
+            [show_step.click, *(s.release for s in settings)],
+            friendly(tab.next_token),
+            chart_inputs,
+            [chart, chart_info],
+            api_name="text_next_token",
+            **heavy,
+        )
+        generation.success(
+            friendly(tab.next_token), chart_inputs, [chart, chart_info], api_visibility="private", **heavy
+        )
+        hidden = gr.Textbox(visible=False)
+        gr.Button(visible=False).click(
+            friendly(tab.complete),
+            [model, prompt, max_new_tokens, *settings, seed, use_chat],
+            [outputs[0], hidden],
+            api_name="text_complete",
+            **heavy,
+        )
