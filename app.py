@@ -1,6 +1,7 @@
 """GenLab: an interactive playground for generative models. `python app.py` starts it on 127.0.0.1:7860."""
 
 import argparse
+import logging
 import os
 
 import gradio as gr
@@ -47,6 +48,7 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> ar
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args()
     build_app().launch(
         server_name=args.host,

@@ -1,6 +1,7 @@
 """The Text tab: streaming continuation with sampling controls, the next-token distribution, and surprise."""
 
 import json
+import math
 import time
 import unicodedata
 
@@ -13,7 +14,7 @@ from genmodels.sampling import MAX_SEED
 from genmodels.text_models import TextModels
 from genmodels.textgen import MAX_TEMPERATURE, SamplingSettings, next_token_distribution
 
-from .common import Notices, UserError, flag, friendly, integer, number
+from .common import Notices, UserError, flag, friendly, integer, log, number
 
 MAX_PROMPT_CHARACTERS = 20_000  # longer prompts keep their end: only the last context window matters anyway
 MAX_ALTERNATIVES = 3
@@ -120,18 +121,24 @@ class TextTab:
         first_events = []
         started, produced = time.perf_counter(), 0
         active = list(range(alternatives))
-        while active:
-            for index in list(active):
-                event = next(streams[index], None)
-                if event is None:
-                    active.remove(index)
-                    continue
-                texts[index] += event.text
-                produced += 1
-                if index == 0:
-                    first_events.append(event)
-            rate = produced / max(time.perf_counter() - started, 1e-9)
-            yield *texts, notices.markdown() + f"{produced} tokens, {rate:.1f} tokens/s", None
+        finished = False
+        try:
+            while active:
+                for index in list(active):
+                    event = next(streams[index], None)
+                    if event is None:
+                        active.remove(index)
+                        continue
+                    texts[index] += event.text
+                    produced += 1
+                    if index == 0:
+                        first_events.append(event)
+                rate = produced / max(time.perf_counter() - started, 1e-9)
+                yield *texts, notices.markdown() + f"{produced} tokens, {rate:.1f} tokens/s", None
+            finished = True
+        finally:
+            # A cancelled request (Stop, or a closed page) ends here at its next yield: nothing keeps running.
+            log.info("text generation %s after %d tokens", "finished" if finished else "stopped", produced)
         surprise = [(e.text, surprise_label(e.probability)) for e in first_events]
         info = (
             notices.markdown()
@@ -139,7 +146,7 @@ class TextTab:
         )
         if len(ids) >= 2:
             scores = token_log_probabilities(model, ids)
-            info += f" · prompt perplexity {pow(2.718281828, -sum(scores) / len(scores)):.2f} over {len(ids)} tokens"
+            info += f" · prompt perplexity {math.exp(-sum(scores) / len(scores)):.2f} over {len(ids)} tokens"
         yield *texts, info, surprise
 
     def complete(self, name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed, use_chat):
@@ -159,7 +166,7 @@ class TextTab:
         }
         if len(ids) >= 2:
             scores = token_log_probabilities(model, ids)
-            statistics["prompt_perplexity"] = round(pow(2.718281828459045, -sum(scores) / len(scores)), 4)
+            statistics["prompt_perplexity"] = round(math.exp(-sum(scores) / len(scores)), 4)
         return "".join(e.text for e in events), json.dumps(statistics)
 
     def next_token(self, name, prompt, continuation, step, temperature, top_k, top_p, repetition_penalty, use_chat):
