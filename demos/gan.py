@@ -28,7 +28,9 @@ DIRECTIONS_NOTE = (
     "**Latent directions** (GANSpace): the principal components of the generator's early activations "
     "(after its first upsampling block) over 1,024 random latents, mapped back to the latent space by least "
     "squares. Direction 1 explains the most variation. Each slider moves *every* sample the same distance "
-    "along its direction, in standard deviations of the prior: watch stroke width, slant and shape change together."
+    "along its direction, in standard deviations of the prior. In the unconditional model the first directions "
+    "mostly change width and roundness (a thin 1 becomes a 9, then a 0) and morph between 7, 9 and 4; with the "
+    "digit fixed (conditional model) they change style instead: slant, stroke width, loops."
 )
 
 
