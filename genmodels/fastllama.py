@@ -1,9 +1,11 @@
 """A lean decode path for Llama-architecture models such as SmolLM2.
 
 The same maths as transformers' LlamaForCausalLM, with what matters for one token at a time on a CPU:
-bfloat16 weights (half the memory traffic of float32), fused q/k/v and gate/up projections (fewer, larger
-matmuls), a key/value cache that grows in place, and no per-call framework overhead. The residual stream and
-the norms stay in float32.
+fused q/k/v and gate/up projections (fewer, larger matmuls), a key/value cache that grows in place, no
+per-call framework overhead, and (optionally) int8 weights for decoding. Decoding one token is bound by
+reading the weights, so int8 weights (per output channel) with int8 dynamic activations (one scale per token)
+read a quarter of the float32 bytes. The prompt is prefilled with the float32 weights, where one activation
+scale would have to span many tokens. The residual stream and the norms stay in float32.
 """
 
 from dataclasses import dataclass, field
@@ -19,10 +21,23 @@ class KVCache:
     length: int = 0
 
 
+def _pack_int8(weight_t: torch.Tensor):
+    """(in, out) float weights -> fbgemm's packed int8 weights with one scale per output channel."""
+    weight = weight_t.t().float().contiguous()
+    scales = (weight.abs().amax(dim=1).clamp_min(1e-8) / 127.0).double()
+    zero_points = torch.zeros_like(scales, dtype=torch.long)
+    quantized = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
+    return torch.ops.quantized.linear_prepack(quantized, None)
+
+
+def int8_available() -> bool:
+    return "fbgemm" in torch.backends.quantized.supported_engines
+
+
 class FastLlama:
     """Read-only weights shared by every request; each request owns its KVCache."""
 
-    def __init__(self, model, dtype: torch.dtype = torch.bfloat16):
+    def __init__(self, model, dtype: torch.dtype = torch.float32, int8_decode: bool = False):
         config = model.config
         state = {name: tensor.detach() for name, tensor in model.state_dict().items()}
         self.dtype = dtype
@@ -32,7 +47,9 @@ class FastLlama:
         self.kv_heads = config.num_key_value_heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
         self.eps = config.rms_norm_eps
-        theta = (getattr(config, "rope_parameters", None) or {}).get("rope_theta", getattr(config, "rope_theta", 10000.0))
+        theta = (getattr(config, "rope_parameters", None) or {}).get(
+            "rope_theta", getattr(config, "rope_theta", 10000.0)
+        )
         self.inv_freq = 1.0 / (theta ** (torch.arange(0, self.head_dim, 2, dtype=torch.float32) / self.head_dim))
         self.embed = state["model.embed_tokens.weight"].to(dtype).contiguous()  # (V, H)
         head = state.get("lm_head.weight", state["model.embed_tokens.weight"])
@@ -44,12 +61,17 @@ class FastLlama:
             w = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
             self.blocks.append(
                 {
-                    "qkv": torch.cat([w["self_attn.q_proj.weight"], w["self_attn.k_proj.weight"], w["self_attn.v_proj.weight"]])
+                    "qkv": torch.cat(
+                        [w["self_attn.q_proj.weight"], w["self_attn.k_proj.weight"], w["self_attn.v_proj.weight"]]
+                    )
                     .to(dtype)
                     .t()
                     .contiguous(),  # (H, q + k + v)
                     "o": w["self_attn.o_proj.weight"].to(dtype).t().contiguous(),
-                    "gate_up": torch.cat([w["mlp.gate_proj.weight"], w["mlp.up_proj.weight"]]).to(dtype).t().contiguous(),
+                    "gate_up": torch.cat([w["mlp.gate_proj.weight"], w["mlp.up_proj.weight"]])
+                    .to(dtype)
+                    .t()
+                    .contiguous(),
                     "down": w["mlp.down_proj.weight"].to(dtype).t().contiguous(),
                     "ln1": w["input_layernorm.weight"].float(),
                     "ln2": w["post_attention_layernorm.weight"].float(),
@@ -58,6 +80,18 @@ class FastLlama:
         self.q_size = self.heads * self.head_dim
         self.kv_size = self.kv_heads * self.head_dim
         self.intermediate = config.intermediate_size
+        self.int8_decode = bool(int8_decode) and self.device.type == "cpu" and int8_available()
+        self.packed: list[dict] = []
+        if self.int8_decode:
+            torch.backends.quantized.engine = "fbgemm"
+            names = ("qkv", "o", "gate_up", "down")
+            self.packed = [{name: _pack_int8(block[name]) for name in names} for block in self.blocks]
+            self.packed_head = _pack_int8(self.head.t())
+
+    def _linear(self, x: torch.Tensor, index: int, name: str, decode: bool) -> torch.Tensor:
+        if decode:
+            return torch.ops.quantized.linear_dynamic(x.float().contiguous(), self.packed[index][name], False)
+        return x.to(self.dtype) @ self.blocks[index][name]
 
     def _rms(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * weight).to(self.dtype)
@@ -86,8 +120,8 @@ class FastLlama:
                 cache.values.append(values)
 
     @torch.inference_mode()
-    def forward(self, ids: list[int], cache: KVCache) -> torch.Tensor:
-        """Append ids to the cache and return float32 logits (V,) for the token after the last one."""
+    def forward(self, ids: list[int], cache: KVCache, all_positions: bool = False) -> torch.Tensor:
+        """Append ids to the cache; float32 logits (V,) for the next token, or (T, V) for every position."""
         count, start = len(ids), cache.length
         self._grow(cache, start + count)
         positions = torch.arange(start, start + count, dtype=torch.float32)
@@ -100,10 +134,15 @@ class FastLlama:
             keys_at = torch.arange(start + count)[None, :]
             mask = keys_at <= (torch.arange(count)[:, None] + start)
         end = start + count
+        decode = self.int8_decode and count == 1
         for index, block in enumerate(self.blocks):
-            qkv = self._rms(x, block["ln1"]) @ block["qkv"]  # (T, q + k + v)
+            qkv = self._linear(self._rms(x, block["ln1"]), index, "qkv", decode).to(self.dtype)  # (T, q + k + v)
             q = qkv[:, : self.q_size].view(count, self.heads, self.head_dim).transpose(0, 1)  # (heads, T, hd)
-            k = qkv[:, self.q_size : self.q_size + self.kv_size].view(count, self.kv_heads, self.head_dim).transpose(0, 1)
+            k = (
+                qkv[:, self.q_size : self.q_size + self.kv_size]
+                .view(count, self.kv_heads, self.head_dim)
+                .transpose(0, 1)
+            )
             v = qkv[:, self.q_size + self.kv_size :].view(count, self.kv_heads, self.head_dim).transpose(0, 1)
             cache.keys[index][:, start:end] = self._rope(k, cos, sin)
             cache.values[index][:, start:end] = v
@@ -114,9 +153,15 @@ class FastLlama:
                 attn_mask=mask,
                 enable_gqa=True,
             )[0]  # (heads, T, hd)
-            x = x + (attention.transpose(0, 1).reshape(count, self.q_size) @ block["o"]).float()
-            gate, up = (self._rms(x, block["ln2"]) @ block["gate_up"]).split(self.intermediate, dim=-1)
-            x = x + ((F.silu(gate) * up) @ block["down"]).float()
+            x = x + self._linear(attention.transpose(0, 1).reshape(count, self.q_size), index, "o", decode).float()
+            gate, up = self._linear(self._rms(x, block["ln2"]), index, "gate_up", decode).split(
+                self.intermediate, dim=-1
+            )
+            x = x + self._linear(F.silu(gate) * up, index, "down", decode).float()
         cache.length = end
-        last = self._rms(x[-1:], self.norm)  # (1, H)
+        last = self._rms(x if all_positions else x[-1:], self.norm)  # (T or 1, H)
+        if all_positions:
+            return (last @ self.head.t()).float().cpu()
+        if decode:
+            return torch.ops.quantized.linear_dynamic(last.float(), self.packed_head, False)[0].cpu()
         return (last @ self.head.t()).float()[0].cpu()

@@ -100,9 +100,35 @@ class HFModel:
         return torch.log_softmax(logits, dim=-1).gather(1, torch.tensor(ids[1:]).unsqueeze(1)).squeeze(1).tolist()
 
 
+class FastModel(HFModel):
+    """A Llama-architecture model through FastLlama's decode path, with the same tokenizer handling."""
+
+    def __init__(self, fast, tokenizer, context_length: int):
+        self.fast, self.tokenizer = fast, tokenizer
+        self.context_length = context_length
+        self.eos_id = tokenizer.eos_token_id
+
+    def prefill(self, ids: list[int]) -> tuple[torch.Tensor, object]:
+        if not ids:
+            raise ValueError("the prompt is empty")
+        from .fastllama import KVCache
+
+        cache = KVCache()
+        return self.fast.forward(ids, cache), cache
+
+    def step(self, token: int, state: object) -> tuple[torch.Tensor, object]:
+        return self.fast.forward([token], state), state
+
+    def score(self, ids: list[int]) -> list[float]:
+        from .fastllama import KVCache
+
+        logits = self.fast.forward(ids[:-1], KVCache(), all_positions=True).double()
+        return torch.log_softmax(logits, dim=-1).gather(1, torch.tensor(ids[1:]).unsqueeze(1)).squeeze(1).tolist()
+
+
 @dataclass(frozen=True)
 class Candidate:
-    text: str
+    token_id: int
     before: float  # the model's probability
     after: float  # the probability it was sampled with (after penalty, temperature, top-k, top-p)
 
@@ -137,7 +163,8 @@ def continue_text(
     generator = torch.Generator("cpu").manual_seed(seed)
     history = list(prompt_ids)
     generated: list[int] = []
-    shown = ""
+    # Incremental detokenisation: decode a short window, emit text only once it is complete (no "\ufffd").
+    prefix_offset = read_offset = 0
     logits, state = model.prefill(history)
     for _ in range(max_new_tokens):
         if stop_event is not None and stop_event.is_set():
@@ -145,15 +172,19 @@ def continue_text(
         before, after = next_token_distribution(logits, settings, history)
         token = choose(after, generator)
         top = torch.topk(before, min(TOP_CANDIDATES, before.numel()))
+        top_ids = top.indices.tolist()
         candidates = tuple(
-            Candidate(model.decode([int(i)]), float(p), float(after[int(i)]))
-            for p, i in zip(top.values, top.indices, strict=True)
+            Candidate(i, p, a) for i, p, a in zip(top_ids, top.values.tolist(), after[top_ids].tolist(), strict=True)
         )
         generated.append(token)
         history.append(token)
-        text = model.decode(generated)
-        yield TokenEvent(token, text[len(shown) :], float(before[token]), candidates)
-        shown = text
+        shown = model.decode(generated[prefix_offset:read_offset])
+        text = model.decode(generated[prefix_offset:])
+        delta = ""
+        if len(text) > len(shown) and not text.endswith("\ufffd"):
+            delta = text[len(shown) :]
+            prefix_offset, read_offset = read_offset, len(generated)
+        yield TokenEvent(token, delta, float(before[token]), candidates)
         if token == model.eos_id:
             return
         logits, state = model.step(token, state)

@@ -10,27 +10,22 @@ from pathlib import Path
 
 import torch
 
-from .lm import CharModel, HFModel, LanguageModel
+from .fastllama import FastLlama
+from .lm import CharModel, FastModel, HFModel, LanguageModel
 from .registry import Registry, UnknownModel
 from .smollm import CACHE_DIR
 
 SMOLLM = "smollm2-135m-instruct"
 HUB_MODELS = ("distilgpt2", "gpt2", "HuggingFaceTB/SmolLM2-135M")
 HUB_CHECK_TIMEOUT_SECONDS = 2.0
+MAX_CONTEXT_TOKENS = 2048  # longer prompts are cut: prefilling more on a small CPU takes too long
 
 
 def preferred_dtype(device: torch.device) -> torch.dtype:
-    """bfloat16 where the hardware computes it natively (CUDA, or a CPU with AVX-512 BF16/AMX), else float32."""
-    override = os.environ.get("GENLAB_LM_DTYPE")
-    if override:
-        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[override]
+    """On a GPU, half precision (bfloat16 where supported); on a CPU, float32 (decoding goes int8 there)."""
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    capability = torch.backends.cpu.get_cpu_capability().lower()
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
-    return (
-        torch.bfloat16 if ("avx512_bf16" in flags or "amx_bf16" in flags) and "avx512" in capability else torch.float32
-    )
+    return torch.float32
 
 
 class TextModels:
@@ -96,10 +91,16 @@ class TextModels:
         source = str(self.smollm_dir) if name == SMOLLM else name
         local = name == SMOLLM or self._cached_on_disk(name)
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
-        model = AutoModelForCausalLM.from_pretrained(
-            source, dtype=preferred_dtype(self.device), local_files_only=local, use_safetensors=name == SMOLLM or None
-        )
-        return HFModel(model.to(self.device).eval().requires_grad_(False), tokenizer)
+        on_cpu = self.device.type == "cpu"
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=preferred_dtype(self.device), local_files_only=local)
+        model = model.to(self.device).eval().requires_grad_(False)
+        context = min(int(getattr(model.config, "max_position_embeddings", 1024)), MAX_CONTEXT_TOKENS)
+        if model.config.model_type == "llama":
+            # int8 decoding on a CPU (prompt perplexity and greedy quality are checked in tests and the benchmark).
+            return FastModel(FastLlama(model, dtype=model.dtype, int8_decode=on_cpu), tokenizer, context)
+        wrapped = HFModel(model, tokenizer)
+        wrapped.context_length = context
+        return wrapped
 
     def chat_prompt(self, name: str, prompt: str) -> str:
         """The prompt wrapped in the instruct model's chat template, ready for the assistant's answer."""

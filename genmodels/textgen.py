@@ -49,20 +49,27 @@ def next_token_distribution(
         after[int(torch.argmax(logits))] = 1.0
         return before, after
     scaled = logits / settings.temperature
+    if not settings.top_k and settings.top_p >= 1.0:
+        return before, torch.softmax(scaled, dim=-1)
+    # Only the candidates that can survive matter: the top k if set, else all of them in order.
     if settings.top_k and settings.top_k < scaled.numel():
-        kth = torch.topk(scaled, settings.top_k).values[-1]
-        scaled = scaled.masked_fill(scaled < kth, -math.inf)
+        values, indices = torch.topk(scaled, settings.top_k)
+    else:
+        values, indices = torch.sort(scaled, descending=True)
+    probabilities = torch.softmax(values, dim=-1)
     if settings.top_p < 1.0:
-        probabilities = torch.softmax(scaled, dim=-1)
-        ordered, order = torch.sort(probabilities, descending=True)
-        cumulative = torch.cumsum(ordered, dim=-1)
         # Keep the smallest prefix whose mass reaches top_p (the most likely token always stays).
-        drop_sorted = cumulative - ordered >= settings.top_p
-        drop = torch.zeros_like(drop_sorted).scatter(0, order, drop_sorted)
-        scaled = scaled.masked_fill(drop, -math.inf)
-    return before, torch.softmax(scaled, dim=-1)
+        keep = (torch.cumsum(probabilities, dim=-1) - probabilities) < settings.top_p
+        probabilities = probabilities * keep
+        probabilities = probabilities / probabilities.sum()
+    after = torch.zeros_like(before).scatter(0, indices, probabilities)
+    return before, after
 
 
 def choose(after: torch.Tensor, generator: torch.Generator) -> int:
-    """Draw a token id from a distribution (V,) with the request's own generator."""
-    return int(torch.multinomial(after.float(), 1, generator=generator))
+    """Draw a token id from a distribution (V,) with the request's own generator (inverse CDF over its support)."""
+    support = torch.nonzero(after, as_tuple=True)[0]
+    cumulative = torch.cumsum(after[support], dim=0)
+    u = torch.rand(1, generator=generator, dtype=cumulative.dtype) * cumulative[-1]
+    position = int(torch.searchsorted(cumulative, u).clamp(max=len(support) - 1))
+    return int(support[position])

@@ -45,7 +45,7 @@ def test_greedy_follows_the_argmax_chain():
     assert "".join(e.text for e in events) == "123401"
     top = events[0].candidates[0]
     probabilities = torch.softmax(TABLE[0].double(), 0)
-    assert top.text == "1" and math.isclose(top.before, float(probabilities[1])) and top.after == 1.0
+    assert top.token_id == 1 and math.isclose(top.before, float(probabilities[1])) and top.after == 1.0
     assert math.isclose(events[0].probability, float(probabilities[1]))
     assert len(events[0].candidates) == 5
 
