@@ -14,6 +14,7 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "datasets"
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 
 os.environ.setdefault("GENLAB_DATA_DIR", str(SHARED_DATA))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
 
 
 def tiny_gan(conditional: bool = False, seed: int = 0) -> GAN:
