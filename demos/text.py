@@ -202,8 +202,10 @@ def build(demo: gr.Blocks, models: TextModels) -> None:
         gr.Markdown("Continue text with a language model, token by token, and see the choices it weighs at each step.")
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
-                prompt = gr.Textbox(EXAMPLES[0], label="Prompt", lines=4, max_length=MAX_PROMPT_CHARACTERS)
+                model = gr.Dropdown(names, value=names[0] if names else None, label="Model", elem_id="text-model")
+                prompt = gr.Textbox(
+                    EXAMPLES[0], label="Prompt", lines=4, max_length=MAX_PROMPT_CHARACTERS, elem_id="text-prompt"
+                )
                 gr.Examples(EXAMPLES, prompt)
                 use_chat = gr.Checkbox(False, label="Apply the chat template (instruct model)")
                 max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, 64, step=1, label="Max new tokens")
@@ -215,7 +217,7 @@ def build(demo: gr.Blocks, models: TextModels) -> None:
                     seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
                     alternatives = gr.Slider(1, MAX_ALTERNATIVES, 1, step=1, label="Alternatives")
                 with gr.Row():
-                    run = gr.Button("Generate", variant="primary")
+                    run = gr.Button("Generate", variant="primary", elem_id="text-generate")
                     stop = gr.Button("Stop", variant="stop")
             with gr.Column(scale=2):
                 with gr.Row():

@@ -5,10 +5,10 @@ from playwright.sync_api import expect
 
 def test_generate_streams_text(page, artifacts):
     page.get_by_role("tab", name="Text").click()
-    page.get_by_label("Model").last.click()
+    page.locator("#text-model input").click()
     page.get_by_role("option", name="chargpt-shakespeare").click()
-    page.get_by_label("Prompt").fill("ROMEO:\n")
-    page.get_by_role("button", name="Generate").last.click()
+    page.locator("#text-prompt textarea").fill("ROMEO:\n")
+    page.locator("#text-generate").click()
     expect(page.locator("#text-info")).to_contain_text("tokens/s", timeout=60_000)
     output = page.locator("#text-out-1 textarea")
     expect(output).not_to_have_value("", timeout=60_000)
