@@ -150,7 +150,8 @@ def train_gan(args) -> None:
     card = make_card(
         title=f"GenLab {kind} MNIST GAN",
         family="gan",
-        summary=f"A {kind} DCGAN-style generator (z: {args.z_dim}-d) with a spectral-norm discriminator"
+        summary=f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} DCGAN-style generator (z: {args.z_dim}-d) "
+        "with a spectral-norm discriminator"
         f"{' and class projection' if args.conditional else ''}. The weights are an exponential moving average "
         "(decay 0.999) of the generator, with BatchNorm statistics recomputed for them.",
         data=DATA_TEXT,
