@@ -54,6 +54,16 @@ def _command() -> str:
     return "python -m genmodels.train " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
 
 
+def _resume(trainer, args) -> Path:
+    """Continue from the run's saved state when --resume finds one; record this command. Returns the state folder."""
+    state_dir = args.run_dir / "state"
+    if args.resume and (state_dir / "trainer.json").is_file():
+        trainer.load_state(state_dir)
+        print(f"resumed {args.run_dir} at step {trainer.step}")
+    trainer.history = (*trainer.history, _command())
+    return state_dir
+
+
 def _progress(trainer, events, total: int, every: int, on_save) -> None:
     with tqdm(total=total, initial=trainer.step, unit="step", dynamic_ncols=True) as bar:
         for event in events:
@@ -117,11 +127,7 @@ def train_gan(args) -> None:
         seed=args.seed,
     )
     trainer = GANTrainer(model_config, train_config, to_signed(train.images), train.labels)
-    state_dir = args.run_dir / "state"
-    if args.resume and (state_dir / "trainer.json").is_file():
-        trainer.load_state(state_dir)
-        print(f"resumed {args.run_dir} at step {trainer.step}")
-    trainer.history = (*trainer.history, _command())
+    state_dir = _resume(trainer, args)
     started = time.time()
 
     def on_save(step: int, bar) -> None:
@@ -183,11 +189,7 @@ def train_vae(args) -> None:
     model_config = VAEConfig(latent_dim=args.latent_dim, beta=args.beta)
     train_config = VAETrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
     trainer = VAETrainer(model_config, train_config, to_unit(train.images))
-    state_dir = args.run_dir / "state"
-    if args.resume and (state_dir / "trainer.json").is_file():
-        trainer.load_state(state_dir)
-        print(f"resumed {args.run_dir} at step {trainer.step}")
-    trainer.history = (*trainer.history, _command())
+    state_dir = _resume(trainer, args)
     held_out_images = to_unit(held_out.images)
 
     def on_save(step: int, bar) -> None:
@@ -241,11 +243,7 @@ def train_chargpt(args) -> None:
         torch.tensor([vocab.index(c) for c in train_text]),
     )
     validation_ids = torch.tensor([vocab.index(c) for c in validation_text])
-    state_dir = args.run_dir / "state"
-    if args.resume and (state_dir / "trainer.json").is_file():
-        trainer.load_state(state_dir)
-        print(f"resumed {args.run_dir} at step {trainer.step}")
-    trainer.history = (*trainer.history, _command())
+    state_dir = _resume(trainer, args)
 
     def on_save(step: int, bar) -> None:
         trainer.save_state(state_dir)
