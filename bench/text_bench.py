@@ -6,14 +6,13 @@ Targets (2-core CPU, batch 1): decode >= 60 tokens/s over 128 new tokens, time t
 30-token prompt, cache load <= 3 s, quality within 2% perplexity of float32.
 """
 
-import math
 import statistics
 import time
 
 import torch
 from common import PROJECT_ROOT  # noqa: F401 - puts the project on sys.path
 
-from genmodels.fastllama import FastLlama, KVCache
+from genmodels.fastllama import FastLlama, decode_path_perplexity
 from genmodels.lm import continue_text
 from genmodels.registry import Registry
 from genmodels.smollm import CACHE_DIR
@@ -29,19 +28,6 @@ QUALITY_TEXTS = [
     "She opened the door slowly and looked into the dark room, wondering whether anyone was still awake.",
     "To make a good cup of tea, first boil fresh water, then pour it over the leaves and wait a few minutes.",
 ]
-
-
-def decode_perplexity(fast: FastLlama, tokenizer) -> float:
-    total, count = 0.0, 0
-    for text in QUALITY_TEXTS:
-        ids = tokenizer(text).input_ids
-        cache = KVCache()
-        logits = fast.forward(ids[:1], cache)
-        for token in ids[1:]:
-            total -= float(torch.log_softmax(logits.double(), dim=-1)[token])
-            count += 1
-            logits = fast.forward([token], cache)
-    return math.exp(total / count)
 
 
 def main() -> None:
@@ -86,8 +72,9 @@ def main() -> None:
         out = reference.generate(prompt, max_new_tokens=128, min_new_tokens=128, do_sample=False)
         rate = (out.shape[1] - len(ids)) / (time.perf_counter() - start)
     print(f"  time to first token {1000 * first:.0f} ms, {rate:.1f} tokens/s over 128 new tokens")
-    baseline = decode_perplexity(FastLlama(reference), tokenizer)
-    quantized = decode_perplexity(FastLlama(reference, int8_decode=True), tokenizer)
+    token_lists = [tokenizer(text).input_ids for text in QUALITY_TEXTS]
+    baseline = decode_path_perplexity(FastLlama(reference), token_lists)
+    quantized = decode_path_perplexity(FastLlama(reference, int8_decode=True), token_lists)
     print("Quality (teacher-forced through the decode path, 4 texts):")
     print(
         f"  perplexity float32 {baseline:.3f}, int8 decode {quantized:.3f} ({100 * (quantized / baseline - 1):+.2f}%)"

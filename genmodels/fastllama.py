@@ -8,6 +8,7 @@ read a quarter of the float32 bytes. The prompt is prefilled with the float32 we
 scale would have to span many tokens. The residual stream and the norms stay in float32.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -165,3 +166,16 @@ class FastLlama:
         if decode:
             return torch.ops.quantized.linear_dynamic(last.float(), self.packed_head, False)[0].cpu()
         return (last @ self.head.t()).float()[0].cpu()
+
+
+def decode_path_perplexity(fast: FastLlama, token_lists: list[list[int]]) -> float:
+    """Perplexity with teacher forcing one token at a time through the cache: exactly the path generation takes."""
+    total, count = 0.0, 0
+    for ids in token_lists:
+        cache = KVCache()
+        logits = fast.forward(ids[:1], cache)
+        for token in ids[1:]:
+            total -= float(torch.log_softmax(logits.double(), dim=-1)[token])
+            count += 1
+            logits = fast.forward([token], cache)
+    return math.exp(total / count)

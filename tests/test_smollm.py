@@ -1,11 +1,9 @@
 """The real SmolLM2 from the prepared cache: fluent, and its fast int8 decode path keeps float32 quality."""
 
-import math
-
 import pytest
 import torch
 
-from genmodels.fastllama import FastLlama, KVCache
+from genmodels.fastllama import FastLlama, KVCache, decode_path_perplexity
 from genmodels.lm import continue_text
 from genmodels.registry import Registry
 from genmodels.smollm import CACHE_DIR
@@ -30,20 +28,6 @@ def reference():
     return model, tokenizer
 
 
-def decode_path_perplexity(fast: FastLlama, tokenizer) -> float:
-    """Teacher-forced, one token at a time through the cache: exactly the path generation takes."""
-    total, count = 0.0, 0
-    for text in PROMPTS:
-        ids = tokenizer(text).input_ids
-        cache = KVCache()
-        logits = fast.forward(ids[:1], cache)
-        for token in ids[1:]:
-            total -= float(torch.log_softmax(logits.double(), dim=-1)[token])
-            count += 1
-            logits = fast.forward([token], cache)
-    return math.exp(total / count)
-
-
 def test_float32_fast_path_matches_transformers_exactly(reference):
     model, tokenizer = reference
     fast = FastLlama(model)
@@ -64,8 +48,9 @@ def test_float32_fast_path_matches_transformers_exactly(reference):
 
 def test_int8_decoding_keeps_perplexity_within_two_percent(reference):
     model, tokenizer = reference
-    baseline = decode_path_perplexity(FastLlama(model), tokenizer)
-    quantized = decode_path_perplexity(FastLlama(model, int8_decode=True), tokenizer)
+    token_lists = [tokenizer(text).input_ids for text in PROMPTS]
+    baseline = decode_path_perplexity(FastLlama(model), token_lists)
+    quantized = decode_path_perplexity(FastLlama(model, int8_decode=True), token_lists)
     assert abs(quantized / baseline - 1) < 0.02, (baseline, quantized)
 
 
