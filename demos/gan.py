@@ -76,6 +76,9 @@ class GANTab:
                 + (f" · class accuracy **{metrics['class_accuracy']:.1%}**" if "class_accuracy" in metrics else "")
                 + f" · {metrics.get('samples', '?')} samples, classifier-based."
             )
+        if "per_class_accuracy" in metrics:
+            per_digit = ", ".join(f"{d}: {v:.0%}" for d, v in enumerate(metrics["per_class_accuracy"]))
+            lines.append(f"Per-digit accuracy: {per_digit}.")
         explained = self._directions(name).explained_variance.tolist()
         lines.append(
             "Directions 1-5 explain "

@@ -108,6 +108,7 @@ def test_new_seed_and_model_info(client):
     assert len(seeds) > 1 and all(0 <= seed < 2**31 for seed in seeds)
     update, text = client.predict("cgan-mnist", api_name="/gan_model_info")
     assert update["visible"] is True and "Inception score" in text and "class accuracy" in text
+    assert "Per-digit accuracy: 0:" in text
     update, text = client.predict("gan-mnist", api_name="/gan_model_info")
     assert update["visible"] is False and "Fréchet distance" in text
 
