@@ -199,7 +199,11 @@ def build(demo: gr.Blocks, models: TextModels) -> None:
     names = models.names()
     heavy = {"concurrency_id": "models", "concurrency_limit": 2, "preprocess": False}
     with gr.Tab("Text"):
-        gr.Markdown("Continue text with a language model, token by token, and see the choices it weighs at each step.")
+        gr.Markdown(
+            "Continue text with a language model, token by token, and see the choices it weighs at each step. "
+            "SmolLM2 and the Shakespeare char-GPT work offline; `distilgpt2`, `gpt2` and `SmolLM2-135M` are "
+            "listed too when the Hugging Face Hub is reachable (or they are already cached)."
+        )
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
                 model = gr.Dropdown(names, value=names[0] if names else None, label="Model", elem_id="text-model")
