@@ -6,7 +6,7 @@ import os
 
 import gradio as gr
 
-from demos import gan, text, vae
+from demos import gan, text, training, vae
 from genmodels.registry import Registry
 from genmodels.text_models import TextModels
 
@@ -24,9 +24,8 @@ def build_app(registry: Registry | None = None, text_models: TextModels | None =
         gr.Markdown(
             "# GenLab\nSee and steer generative models: pick a model, move a control, watch the samples change."
         )
-        gan.build(demo, registry)
-        vae.build(demo, registry)
-        text.build(demo, text_models)
+        pickers = (gan.build(demo, registry), vae.build(demo, registry), text.build(demo, text_models))
+        training.build(demo, registry, text_models, pickers)
     # Heavy events share the "models" limit of 2: one per core on the reference CPU.
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
     return demo

@@ -133,8 +133,8 @@ def new_seed() -> int:
     return secrets.randbelow(MAX_SEED + 1)
 
 
-def build(demo: gr.Blocks, registry: Registry) -> None:
-    """The GAN tab's widgets and events, inside `demo`."""
+def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
+    """The GAN tab's widgets and events, inside `demo`; returns its model picker."""
     tab = GANTab(registry)
     names = registry.names("gan")
     # preprocess=False: handlers get the raw values and check them all themselves (the API skips widget bounds).
@@ -203,9 +203,11 @@ def build(demo: gr.Blocks, registry: Registry) -> None:
             api_name="gan_interpolate",
             **heavy,
         )
+        demo.load(lambda: gr.update(choices=registry.names("gan")), None, model, api_visibility="private")
         demo.load(
             friendly(tab.model_info), model, [digit, model_info], api_visibility="private", preprocess=False
         ).then(friendly(tab.sample), sample_inputs, [picture, info], api_visibility="private", **heavy)
+    return model
 
 
 if __name__ == "__main__":

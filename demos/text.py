@@ -193,8 +193,8 @@ class TextTab:
         return pd.DataFrame(rows), notices.markdown() + f"Candidates for token {shown} of the continuation."
 
 
-def build(demo: gr.Blocks, models: TextModels) -> None:
-    """The Text tab's widgets and events, inside `demo`."""
+def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
+    """The Text tab's widgets and events, inside `demo`; returns its model picker."""
     tab = TextTab(models)
     names = models.names()
     heavy = {"concurrency_id": "models", "concurrency_limit": 2, "preprocess": False}
@@ -270,3 +270,5 @@ def build(demo: gr.Blocks, models: TextModels) -> None:
             api_name="text_complete",
             **heavy,
         )
+        demo.load(lambda: gr.update(choices=models.names()), None, model, api_visibility="private")
+    return model

@@ -252,8 +252,8 @@ def _digit_input(label: str, default_index: int):
     return index, use_digit, sketch, upload, prepared, reconstruction, code, note
 
 
-def build(demo: gr.Blocks, registry: Registry) -> None:
-    """The VAE tab's widgets and events, inside `demo`."""
+def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
+    """The VAE tab's widgets and events, inside `demo`; returns its model picker."""
     tab = VAETab(registry)
     names = registry.names("vae")
     heavy = {"concurrency_id": "models", "concurrency_limit": 2}
@@ -312,6 +312,7 @@ def build(demo: gr.Blocks, registry: Registry) -> None:
             prior_info = gr.Markdown()
 
         model.change(friendly(tab.model_info), model, model_info, api_name="vae_model_info", preprocess=False)
+        demo.load(lambda: gr.update(choices=registry.names("vae")), None, model, api_visibility="private")
         demo.load(friendly(tab.model_info), model, model_info, api_visibility="private", preprocess=False)
         for name, (index, use_digit, sketch, upload, prepared, reconstruction, code, note) in (("a", a), ("b", b)):
             encode_step = {
@@ -384,6 +385,7 @@ def build(demo: gr.Blocks, registry: Registry) -> None:
             **raw,
         )
         sample.click(friendly(tab.prior), [model, seed, count], [prior_image, prior_info], api_name="vae_prior", **raw)
+    return model
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from safetensors import SafetensorError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINTS_DIR = PROJECT_ROOT / "checkpoints"
+RUNS_DIR = Path(os.environ.get("GENLAB_RUNS_DIR", PROJECT_ROOT / "runs"))
+MODELS_DIR = RUNS_DIR / "models"  # models trained in the app's Training tab
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 CARD = "README.md"

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from .chargpt import CharGPT
-from .checkpoints import CHECKPOINTS_DIR, CheckpointError, load_checkpoint, read_card, read_config
+from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, CheckpointError, load_checkpoint, read_card, read_config
 from .classifier import MNISTClassifier
 from .gan import GAN
 from .vae import VAE
@@ -47,7 +47,9 @@ class ModelEntry:
 class Registry:
     """Scans checkpoint roots for folders whose card names a known family; loads each model once."""
 
-    def __init__(self, roots: tuple[Path, ...] = (CHECKPOINTS_DIR,), device: torch.device | str | None = None):
+    def __init__(
+        self, roots: tuple[Path, ...] = (CHECKPOINTS_DIR, MODELS_DIR), device: torch.device | str | None = None
+    ):
         self.roots = tuple(Path(root) for root in roots)
         self.device = torch.device(device) if device is not None else select_device()
         self._entries: dict[str, ModelEntry] = {}
@@ -74,6 +76,13 @@ class Registry:
                     )
         with self._guard:
             self._entries = entries
+
+    def forget(self, name: str) -> None:
+        """Drop a cached model and what was derived from it (its checkpoint was replaced by a new run)."""
+        with self._guard:
+            self._models.pop(name, None)
+            for key in [key for key in self._derived if key[0] == name]:
+                del self._derived[key]
 
     def names(self, family: str | None = None) -> list[str]:
         return [name for name, entry in self._entries.items() if family is None or entry.family == family]

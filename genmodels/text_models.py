@@ -63,6 +63,12 @@ class TextModels:
         names += [repo for repo in HUB_MODELS if self._hub_reachable or self._cached_on_disk(repo)]
         return names
 
+    def forget(self, name: str) -> None:
+        """Drop a cached model whose checkpoint a training run replaced."""
+        with self._guard:
+            self._models.pop(name, None)
+        self.registry.forget(name)
+
     def is_chat_model(self, name: str) -> bool:
         return name == SMOLLM
 

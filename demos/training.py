@@ -1,0 +1,260 @@
+"""The Training tab: train a GAN, a VAE or a char-GPT live and use the result in the other tabs."""
+
+import os
+import time
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from genmodels.data import DatasetUnavailable
+from genmodels.imaging import grid
+from genmodels.jobs import FINISHED, QUEUED, RUNNING, STOPPED, JobManager, TrainingJob
+from genmodels.registry import Registry
+from genmodels.text_models import TextModels
+from genmodels.trainers import GAN_LOSSES
+from genmodels.training_runs import MAX_STEPS, MAX_TEXT_CHARACTERS, STATES_DIR, Run, RunSpec
+
+from .common import Notices, UserError, choice, flag, friendly, integer, number
+
+FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT (text)": "chargpt"}
+TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
+MAX_UPLOAD_BYTES = 2 * 2**20
+REFRESH_SECONDS = 0.5
+MAX_JOBS = int(os.environ.get("GENLAB_MAX_TRAINING_JOBS", "1"))
+
+
+class TrainingTab:
+    def __init__(self, registry: Registry, text_models: TextModels, manager: JobManager):
+        self.registry, self.text_models, self.manager = registry, text_models, manager
+
+    def _text(self, source, pasted, upload) -> str | None:
+        source = choice(source, "Text", TEXTS)
+        if source == TEXTS[0]:
+            return None
+        if source == TEXTS[1]:
+            if not isinstance(pasted, str) or not pasted.strip():
+                raise UserError("Paste some text to train on first.")
+            return pasted[:MAX_TEXT_CHARACTERS]
+        path = upload.get("path") if isinstance(upload, dict) else upload
+        if not isinstance(path, str) or not Path(path).is_file():
+            raise UserError("Upload a text file first.")
+        if Path(path).stat().st_size > MAX_UPLOAD_BYTES:
+            raise UserError(f"The file is over {MAX_UPLOAD_BYTES // 2**20} MB; upload a shorter text.")
+        return Path(path).read_bytes().decode("utf-8", errors="replace")
+
+    def _spec(
+        self, family, name, steps, seed, batch, lr, loss, conditional, latent, beta, layers, heads, width, context
+    ):
+        notices = Notices()
+        spec = RunSpec(
+            family=FAMILIES[choice(family, "Model family", list(FAMILIES))],
+            name=name.strip().lower() if isinstance(name, str) else "",
+            steps=integer(steps, "Steps", 1, MAX_STEPS, notices),
+            seed=integer(seed, "Seed", 0, 2**31 - 1, notices),
+            batch_size=integer(batch, "Batch size", 2, 256, notices),
+            learning_rate=number(lr, "Learning rate", 1e-6, 1e-2, notices),
+            gan_loss=choice(loss, "GAN loss", list(GAN_LOSSES)),
+            conditional=flag(conditional, "Conditional"),
+            latent_dim=integer(latent, "Latent size", 1, 256, notices),
+            beta=number(beta, "β", 0.0, 20.0, notices),
+            layers=integer(layers, "Layers", 1, 6, notices),
+            heads=integer(heads, "Heads", 1, 8, notices),
+            width=integer(width, "Width", 16, 256, notices),
+            context=integer(context, "Context", 8, 256, notices),
+        )
+        spec.validate()
+        return spec, notices
+
+    def start(
+        self,
+        current,
+        family,
+        name,
+        steps,
+        seed,
+        batch,
+        lr,
+        loss,
+        conditional,
+        latent,
+        beta,
+        layers,
+        heads,
+        width,
+        context,
+        source,
+        pasted,
+        upload,
+        resume=False,
+    ):
+        """Start (or resume) a run and stream its curves, previews and status until it ends."""
+        if isinstance(current, TrainingJob) and not current.done:
+            raise UserError("This page already has a training run going: stop it first.")
+        spec, notices = self._spec(
+            family, name, steps, seed, batch, lr, loss, conditional, latent, beta, layers, heads, width, context
+        )
+        has_state = (STATES_DIR / spec.name / "trainer.json").is_file()
+        if resume and not has_state:
+            raise UserError(f"There is no stopped run called {spec.name!r} to resume.")
+        if not resume and has_state:
+            raise UserError(f"A run called {spec.name!r} exists: press Resume to continue it, or pick a new name.")
+        try:
+            classifier = self.registry.load("mnist-classifier", "classifier") if spec.family == "gan" else None
+            run = Run(spec, self._text(source, pasted, upload) if spec.family == "chargpt" else None, classifier)
+        except DatasetUnavailable as error:
+            raise UserError(str(error)) from None
+        job = self.manager.submit(
+            TrainingJob(run.trainer, finish=run.finish, evaluate=run.evaluate, evaluate_every=max(1, spec.steps // 10))
+        )
+        yield from self._follow(job, run, notices)
+
+    def resume(self, *args):
+        yield from self.start(*args, resume=True)
+
+    def _follow(self, job: TrainingJob, run: Run, notices: Notices):
+        losses, quality, seen = [], [], 0
+        preview, sample = None, ""
+        try:
+            while True:
+                updates, status = job.snapshot(seen)
+                seen += len(updates)
+                for update in updates:
+                    losses += [
+                        {"step": update.step, "loss": value, "series": key} for key, value in update.losses.items()
+                    ]
+                    if update.quality:
+                        quality += [
+                            {"step": update.step, "value": value, "series": key}
+                            for key, value in update.quality.items()
+                        ]
+                        if run.spec.family == "chargpt":
+                            sample = run.sample_text()
+                    if update.preview is not None:
+                        preview = grid(update.preview, scale=2)
+                yield job, *self._view(job, status, losses, quality, preview, sample, notices), *self._pickers(None)
+                if job.done:
+                    break
+                time.sleep(REFRESH_SECONDS)
+            if status.state in (FINISHED, STOPPED):
+                self.text_models.forget(run.spec.name)
+                self.registry.refresh()
+            yield (
+                job,
+                *self._view(job, status, losses, quality, preview, sample, notices),
+                *self._pickers(run.spec.name),
+            )
+        finally:
+            job.stop()  # a closed page or a cancelled request ends its run (it still saves what it learned)
+
+    def _view(self, job, status, losses, quality, preview, sample, notices):
+        if status.state == QUEUED:
+            text = f"Waiting for a free trainer: position {status.queue_position or '?'} in the queue."
+        elif status.state == RUNNING:
+            left = status.seconds_left
+            text = f"Step {status.step} of {status.total_steps} · {status.steps_per_second:.1f} steps/s" + (
+                f" · about {left:.0f} s left" if left is not None else ""
+            )
+        elif status.state in (FINISHED, STOPPED):
+            text = f"{status.state.capitalize()} at step {status.step}. "
+            text += f"Saved as **{status.result}**: pick it in the other tabs."
+        else:
+            text = status.message
+        frame = pd.DataFrame(losses[-3000:], columns=["step", "loss", "series"])
+        curve = pd.DataFrame(quality, columns=["step", "value", "series"])
+        return frame, curve, preview, sample, notices.markdown() + text
+
+    def _pickers(self, selected: str | None):
+        if selected is None:
+            return gr.update(), gr.update(), gr.update()
+        return (
+            gr.update(choices=self.registry.names("gan")),
+            gr.update(choices=self.registry.names("vae")),
+            gr.update(choices=self.text_models.names()),
+        )
+
+    @staticmethod
+    def stop(current):
+        """Stop this page's run after its current step; it saves what it has learned."""
+        if isinstance(current, TrainingJob) and not current.done:
+            current.stop()
+            return "Stopping after the current step; saving…"
+        return "Nothing is training."
+
+
+def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers: tuple) -> None:
+    """The Training tab; `pickers` are the GAN, VAE and Text tabs' model dropdowns, refreshed after a run."""
+    tab = TrainingTab(registry, text_models, JobManager(MAX_JOBS))
+    with gr.Tab("Training"):
+        gr.Markdown(
+            f"Train a model live and watch it learn. At most {MAX_JOBS} run{'s' * (MAX_JOBS > 1)} at a time on this "
+            "server (others wait in a queue), one per page; closing the page stops its run. Stopped or finished "
+            "runs are saved and appear in the other tabs' model pickers."
+        )
+        job = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                family = gr.Radio(list(FAMILIES), value="GAN (MNIST digits)", label="Model family")
+                name = gr.Textbox(
+                    "my-first-gan", label="Run name (lowercase letters, digits, dashes)", elem_id="train-name"
+                )
+                steps = gr.Slider(10, MAX_STEPS, 300, step=10, label="Steps")
+                with gr.Row():
+                    seed = gr.Number(0, label="Seed", precision=0, minimum=0)
+                    batch = gr.Slider(8, 256, 64, step=8, label="Batch size")
+                lr = gr.Number(2e-4, label="Learning rate")
+                with gr.Accordion("GAN", open=True):
+                    loss = gr.Dropdown(list(GAN_LOSSES), value="hinge", label="Loss")
+                    conditional = gr.Checkbox(False, label="Class-conditional")
+                with gr.Accordion("GAN and VAE", open=False):
+                    latent = gr.Slider(2, 128, 64, step=1, label="Latent size")
+                    beta = gr.Slider(0.0, 10.0, 1.0, step=0.1, label="VAE β")
+                with gr.Accordion("char-GPT", open=False):
+                    with gr.Row():
+                        layers = gr.Slider(1, 6, 2, step=1, label="Layers")
+                        heads = gr.Slider(1, 8, 4, step=1, label="Heads")
+                    with gr.Row():
+                        width = gr.Slider(16, 256, 64, step=16, label="Width")
+                        context = gr.Slider(8, 256, 64, step=8, label="Context (characters)")
+                    source = gr.Radio(TEXTS, value=TEXTS[0], label="Text")
+                    pasted = gr.Textbox(label="Text to train on", lines=4, max_length=MAX_TEXT_CHARACTERS)
+                    upload = gr.File(label=f"Text file (up to {MAX_UPLOAD_BYTES // 2**20} MB)", file_types=[".txt"])
+                with gr.Row():
+                    start = gr.Button("Start", variant="primary", elem_id="train-start")
+                    stop = gr.Button("Stop", variant="stop")
+                    resume = gr.Button("Resume")
+            with gr.Column(scale=2):
+                status = gr.Markdown(elem_id="train-status")
+                curves = gr.LinePlot(
+                    x="step", y="loss", color="series", label="Losses", height=260, elem_id="train-losses"
+                )
+                quality_plot = gr.LinePlot(x="step", y="value", color="series", label="Quality", height=220)
+                preview = gr.Image(label="Samples from fixed noise", type="numpy", format="png", interactive=False)
+                sample = gr.Textbox(label="Text sample", lines=5, interactive=False)
+
+        inputs = [
+            job,
+            family,
+            name,
+            steps,
+            seed,
+            batch,
+            lr,
+            loss,
+            conditional,
+            latent,
+            beta,
+            layers,
+            heads,
+            width,
+            context,
+            source,
+            pasted,
+            upload,
+        ]
+        outputs = [job, curves, quality_plot, preview, sample, status, *pickers]
+        # One trainer slot is shared by everyone; the queue above gives positions, the event itself is not limited.
+        run_options = {"concurrency_limit": None, "show_progress": "hidden", "preprocess": False}
+        start.click(friendly(tab.start), inputs, outputs, api_name="train_start", **run_options)
+        resume.click(friendly(tab.resume), inputs, outputs, api_name="train_resume", **run_options)
+        stop.click(tab.stop, job, status, api_name="train_stop", preprocess=False)

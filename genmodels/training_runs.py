@@ -1,0 +1,203 @@
+"""Training runs started from the app: validated settings -> trainer, live quality measure, and saving.
+
+Finished or stopped runs become checkpoints in runs/models/NAME (which the registry scans, so they appear in
+every tab's picker) with resumable state in runs/states/NAME. Limits keep a shared CPU from being exhausted.
+"""
+
+import math
+import re
+from dataclasses import asdict, dataclass
+
+import torch
+
+from .chargpt import CharGPTConfig
+from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, RUNS_DIR, make_card, save_checkpoint
+from .classifier import MNISTClassifier
+from .data import load_shakespeare, mnist_splits, split_text, to_signed
+from .gan import GANConfig
+from .metrics import evaluate_generator, evaluate_vae
+from .trainers import (
+    GAN_LOSSES,
+    CharGPTTrainConfig,
+    CharGPTTrainer,
+    GANTrainConfig,
+    GANTrainer,
+    VAETrainConfig,
+    VAETrainer,
+    evaluate_chargpt,
+)
+from .vae import VAEConfig
+
+STATES_DIR = RUNS_DIR / "states"
+FAMILIES = ("gan", "vae", "chargpt")
+MAX_STEPS = 5000
+MAX_TEXT_CHARACTERS = 2_000_000
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that defines a run; checked by validate() before any work starts."""
+
+    family: str
+    name: str
+    steps: int = 500
+    seed: int = 0
+    batch_size: int = 64
+    learning_rate: float = 2e-4
+    gan_loss: str = "hinge"
+    conditional: bool = False
+    latent_dim: int = 64
+    beta: float = 1.0
+    layers: int = 2
+    heads: int = 4
+    width: int = 64
+    context: int = 64
+
+    def validate(self) -> None:
+        def check(condition: bool, message: str) -> None:
+            if not condition:
+                raise ValueError(message)
+
+        check(self.family in FAMILIES, f"model family must be one of {', '.join(FAMILIES)}")
+        check(bool(NAME_PATTERN.match(self.name)), "run names use lowercase letters, digits and dashes (up to 40)")
+        check(not (CHECKPOINTS_DIR / self.name).exists(), f"{self.name!r} is a shipped model's name; choose another")
+        check(1 <= self.steps <= MAX_STEPS, f"steps must be 1 to {MAX_STEPS} on this server")
+        check(0 <= self.seed < 2**31, "seed must be a whole number from 0 to 2147483647")
+        check(2 <= self.batch_size <= 256, "batch size must be 2 to 256")
+        check(
+            math.isfinite(self.learning_rate) and 1e-6 <= self.learning_rate <= 1e-2,
+            "learning rate must be 1e-6 to 1e-2",
+        )
+        check(self.gan_loss in GAN_LOSSES, f"GAN loss must be one of {', '.join(GAN_LOSSES)}")
+        check(1 <= self.latent_dim <= 256, "latent size must be 1 to 256")
+        check(math.isfinite(self.beta) and 0.0 <= self.beta <= 20.0, "β must be 0 to 20")
+        check(1 <= self.layers <= 6, "layers must be 1 to 6")
+        check(1 <= self.heads <= 8 and self.width % self.heads == 0, "heads must be 1 to 8 and divide the width")
+        check(16 <= self.width <= 256, "width must be 16 to 256")
+        check(8 <= self.context <= 256, "context must be 8 to 256 characters")
+
+
+def preview_every(steps: int) -> int:
+    return max(1, steps // 20)
+
+
+class Run:
+    """A trainer built from a spec, with its quality measure and its save step."""
+
+    def __init__(self, spec: RunSpec, text: str | None = None, classifier: MNISTClassifier | None = None):
+        spec.validate()
+        self.spec = spec
+        self.state_dir = STATES_DIR / spec.name
+        every = preview_every(spec.steps)
+        if spec.family in ("gan", "vae"):
+            train, held_out = mnist_splits()
+            self.held_out = held_out
+        if spec.family == "gan":
+            self.classifier = classifier
+            self.trainer = GANTrainer(
+                GANConfig(z_dim=spec.latent_dim, num_classes=10 if spec.conditional else 0),
+                GANTrainConfig(
+                    steps=spec.steps,
+                    batch_size=spec.batch_size,
+                    lr_g=spec.learning_rate,
+                    lr_d=spec.learning_rate,
+                    loss=spec.gan_loss,
+                    seed=spec.seed,
+                    preview_every=every,
+                ),
+                to_signed(train.images),
+                train.labels,
+            )
+        elif spec.family == "vae":
+            self.trainer = VAETrainer(
+                VAEConfig(latent_dim=spec.latent_dim, beta=spec.beta),
+                VAETrainConfig(
+                    steps=spec.steps,
+                    batch_size=spec.batch_size,
+                    lr=spec.learning_rate,
+                    seed=spec.seed,
+                    preview_every=every,
+                ),
+                train.images.float().unsqueeze(1) / 255.0,
+            )
+        else:
+            text = text if text is not None else load_shakespeare()
+            if len(text) > MAX_TEXT_CHARACTERS:
+                raise ValueError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARACTERS:,}")
+            train_text, validation_text = split_text(text)
+            vocab = "".join(sorted(set(text)))
+            if len(vocab) < 2 or len(validation_text) <= spec.context + 1:
+                raise ValueError(f"the text is too short: it needs more than {10 * (spec.context + 2):,} characters")
+            config = CharGPTConfig(
+                vocab=vocab, block_size=spec.context, n_layer=spec.layers, n_head=spec.heads, n_embd=spec.width
+            )
+            encode = {c: i for i, c in enumerate(vocab)}
+            self.validation_ids = torch.tensor([encode[c] for c in validation_text])
+            self.trainer = CharGPTTrainer(
+                config,
+                CharGPTTrainConfig(
+                    steps=spec.steps,
+                    batch_size=min(spec.batch_size, 64),
+                    lr=spec.learning_rate,
+                    seed=spec.seed,
+                    warmup_steps=min(100, spec.steps // 10),
+                ),
+                torch.tensor([encode[c] for c in train_text]),
+            )
+        if (self.state_dir / "trainer.json").is_file():
+            self.trainer.load_state(self.state_dir)  # resume: the configuration must match
+        self.trainer.history = (*self.trainer.history, f"GenLab Training tab: {asdict(spec)}")
+
+    def evaluate(self, trainer=None) -> dict[str, float]:
+        """A quick quality measure for the live curve (smaller samples than the shipped models' cards)."""
+        if self.spec.family == "gan":
+            scores = evaluate_generator(
+                self.trainer.export(calibration_batches=4),
+                self.classifier,
+                to_signed(self.held_out.images[:500]),
+                count=500,
+                seed=7,
+            )
+            return {"Inception score": scores["inception_score"], "Fréchet distance": scores["frechet_distance"]}
+        if self.spec.family == "vae":
+            scores = evaluate_vae(self.trainer.export(), self.held_out.images[:500].float().unsqueeze(1) / 255.0)
+            return {"held-out negative ELBO (nats)": scores["negative_elbo_nats"]}
+        return {
+            "validation loss (nats/char)": round(evaluate_chargpt(self.trainer.export(), self.validation_ids, 50), 4)
+        }
+
+    def sample_text(self, length: int = 200) -> str:
+        """A seeded sample from the current char-GPT for the preview: it changes only as training does."""
+        model = self.trainer.export()
+        generator = torch.Generator().manual_seed(0)
+        ids = [int(self.validation_ids[0])]
+        with torch.no_grad():
+            for _ in range(length):
+                logits, _ = model(torch.tensor([ids[-model.config.block_size :]]))
+                ids.append(int(torch.multinomial(torch.softmax(logits[0, -1] / 0.8, dim=-1), 1, generator=generator)))
+        return model.decode(ids)
+
+    def finish(self, trainer=None) -> str:
+        """Save resumable state and the model with its card; returns the model's name."""
+        self.trainer.save_state(self.state_dir)
+        metrics = self.evaluate() | {"steps": self.trainer.step}
+        family = self.spec.family
+        card = make_card(
+            title=f"{self.spec.name}: a {family} trained in GenLab's Training tab",
+            family=family,
+            summary=f"Trained live in the Training tab with these settings: `{asdict(self.spec)}`.",
+            data="Tiny Shakespeare or text the user gave"
+            if family == "chargpt"
+            else "The MNIST digits in GenLab's data directory.",
+            held_out="The last 10% of the text."
+            if family == "chargpt"
+            else "The last 1,000 MNIST digits (never trained on).",
+            training=f"{self.trainer.step} of {self.spec.steps} steps, seed {self.spec.seed}.",
+            command="\n".join(self.trainer.history),
+            metrics=metrics,
+            metrics_text="\n".join(f"- {key}: {value}" for key, value in metrics.items()),
+            datasets=("tiny_shakespeare",) if family == "chargpt" else ("mnist",),
+        )
+        save_checkpoint(self.trainer.export(), MODELS_DIR / self.spec.name, card)
+        return self.spec.name
