@@ -65,11 +65,13 @@ def _resume(trainer, args) -> Path:
 
 
 def _progress(trainer, events, total: int, every: int, on_save) -> None:
-    with tqdm(total=total, initial=trainer.step, unit="step", dynamic_ncols=True) as bar:
+    """Run the trainer with a progress bar; periodic saves and measurements happen on the main process only."""
+    main = trainer.is_main_process
+    with tqdm(total=total, initial=trainer.step, unit="step", dynamic_ncols=True, disable=not main) as bar:
         for event in events:
             bar.update(1)
             bar.set_postfix({k: f"{v:.3f}" for k, v in event.losses.items()})
-            if on_save and every and event.step % every == 0:
+            if main and on_save and every and event.step % every == 0:
                 on_save(event.step, bar)
 
 
@@ -137,6 +139,8 @@ def train_gan(args) -> None:
 
     _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
     trainer.save_state(state_dir)
+    if not trainer.is_main_process:
+        return
     model = trainer.export()
     metrics = evaluate_generator(model, classifier, held_out_images, count=2000)
     metrics["steps"] = trainer.step
@@ -198,6 +202,8 @@ def train_vae(args) -> None:
 
     _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
     trainer.save_state(state_dir)
+    if not trainer.is_main_process:
+        return
     model = trainer.export()
     metrics = evaluate_vae(model, held_out_images) | {"steps": trainer.step, "beta": args.beta}
     print(metrics)
@@ -251,6 +257,8 @@ def train_chargpt(args) -> None:
 
     _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
     trainer.save_state(state_dir)
+    if not trainer.is_main_process:
+        return
     model = trainer.export()
     validation = evaluate_chargpt(model, validation_ids)
     train_loss = evaluate_chargpt(model, torch.tensor([vocab.index(c) for c in train_text[-len(validation_text) :]]))

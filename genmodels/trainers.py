@@ -96,8 +96,18 @@ class Trainer:
     def _meta(self) -> dict:
         return {"train_config": asdict(self.config)}
 
+    @property
+    def is_main_process(self) -> bool:
+        accelerator = getattr(self, "accelerator", None)
+        return accelerator is None or accelerator.is_main_process
+
     def save_state(self, folder: Path) -> None:
-        """Save everything needed to resume exactly (weights, optimizers, RNGs), atomically, as safetensors."""
+        """Save everything needed to resume exactly (weights, optimizers, RNGs), atomically, as safetensors.
+
+        In a multi-process run only the main process writes (the weights are the same on every process).
+        """
+        if not self.is_main_process:
+            return
         tensors: dict[str, torch.Tensor] = {}
         for name, module in self.modules.items():
             tensors.update(_prefixed(name, _unwrap(module)))
@@ -147,6 +157,11 @@ def _seeded_init(seed: int, build):
         return build()
 
 
+def _stream_seed(seed: int, accelerator: Accelerator) -> int:
+    """Each process of a multi-process run draws its own batches and noise (process 0 matches a 1-process run)."""
+    return seed + 7919 * accelerator.process_index
+
+
 def _default_accelerator() -> Accelerator:
     return Accelerator(cpu=not torch.cuda.is_available())
 
@@ -192,8 +207,8 @@ class GANTrainer(Trainer):
         self.G, self.D, self.opt_g, self.opt_d = self.accelerator.prepare(generator, discriminator, opt_g, opt_d)
         self.images, self.labels = images.to(device), labels.to(device)
         self.step = 0
-        self.batch_rng = torch.Generator("cpu").manual_seed(train_config.seed + 1)
-        self.noise_rng = torch.Generator("cpu").manual_seed(train_config.seed + 2)
+        self.batch_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 1, self.accelerator))
+        self.noise_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 2, self.accelerator))
         fixed = torch.Generator("cpu").manual_seed(train_config.seed + 3)
         count = train_config.preview_count
         self.fixed_z = torch.randn(count, model_config.z_dim, generator=fixed).to(device)
@@ -331,8 +346,8 @@ class VAETrainer(Trainer):
         self.vae, self.optimizer = self.accelerator.prepare(vae, optimizer)
         self.images = images.to(device)
         self.step = 0
-        self.batch_rng = torch.Generator("cpu").manual_seed(train_config.seed + 1)
-        self.noise_rng = torch.Generator("cpu").manual_seed(train_config.seed + 2)
+        self.batch_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 1, self.accelerator))
+        self.noise_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 2, self.accelerator))
         fixed = torch.Generator("cpu").manual_seed(train_config.seed + 3)
         self.fixed_z = torch.randn(train_config.preview_count, model_config.latent_dim, generator=fixed).to(device)
         self.modules = {"vae": self.vae}
@@ -344,9 +359,7 @@ class VAETrainer(Trainer):
 
     def train_step(self) -> dict[str, float]:
         index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.batch_rng)
-        losses = vae_losses(
-            _unwrap(self.vae), self.images[index.to(self.images.device)], self.model_config.beta, self.noise_rng
-        )
+        losses = vae_losses(self.vae, self.images[index.to(self.images.device)], self.model_config.beta, self.noise_rng)
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(losses["loss"])
         self.optimizer.step()
@@ -395,7 +408,7 @@ class CharGPTTrainer(Trainer):
         self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
         self.ids = ids.to(self.accelerator.device)
         self.step = 0
-        self.batch_rng = torch.Generator("cpu").manual_seed(train_config.seed + 1)
+        self.batch_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 1, self.accelerator))
         self.modules = {"model": self.model}
         self.optimizers = {"optimizer": self.optimizer}
         self.rngs = {"batch": self.batch_rng}

@@ -60,10 +60,14 @@ class VAE(
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.decoder(z))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Reconstruction logits from the posterior mean, with mu and logvar (sampling happens in the loss)."""
+    def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Reconstruction logits for z = mu + sigma * eps, with mu and logvar. eps: (B, latent_dim) noise.
+
+        Training goes through forward() so that wrappers such as DistributedDataParallel see the whole step.
+        """
         mu, logvar = self.encode(x)
-        return self.decode_logits(mu), mu, logvar
+        z = mu + torch.exp(0.5 * logvar) * eps
+        return self.decode_logits(z), mu, logvar
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -78,12 +82,16 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def vae_losses(
-    vae: VAE, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None
+    vae, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None
 ) -> dict[str, torch.Tensor]:
-    """Per-batch means, in nats per image: reconstruction (Bernoulli NLL), KL, the β-loss and the negative ELBO."""
-    mu, logvar = vae.encode(x)
-    z = reparameterize(mu, logvar, generator)
-    reconstruction = F.binary_cross_entropy_with_logits(vae.decode_logits(z), x, reduction="none").flatten(1).sum(1)
+    """Per-batch means, in nats per image: reconstruction (Bernoulli NLL), KL, the β-loss and the negative ELBO.
+
+    `vae` may be a VAE or a wrapper around one (its forward is called); the noise comes from `generator`.
+    """
+    latent_dim = getattr(vae, "module", vae).config.latent_dim
+    eps = torch.randn(x.shape[0], latent_dim, generator=generator).to(x.device)
+    logits, mu, logvar = vae(x, eps)
+    reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
     kl = kl_divergence(mu, logvar)
     return {
         "reconstruction": reconstruction.mean(),
