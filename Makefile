@@ -30,7 +30,7 @@ test: setup-dev
 	$(PY) -m pytest
 
 bench: setup-dev
-	$(PY) bench/gan_bench.py && $(PY) bench/vae_bench.py && $(PY) bench/text_bench.py
+	$(PY) bench/gan_bench.py && $(PY) bench/vae_bench.py && $(PY) bench/text_bench.py && $(PY) bench/training_bench.py
 
 lint: setup-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
