@@ -57,9 +57,8 @@ def main() -> None:
             rates["bare"].append(bare(images, labels, args.steps, batch))
             rates["streamed"].append(streamed(images, labels, args.steps, batch))
         plain, live = max(rates["bare"]), max(rates["streamed"])
-        print(
-            f"  batch {batch}: bare {plain:.2f} steps/s, streamed {live:.2f} steps/s, overhead {100 * (1 - live / plain):+.1f}%"
-        )
+        overhead = 100 * (1 - live / plain)
+        print(f"  batch {batch}: bare {plain:.2f} steps/s, streamed {live:.2f} steps/s, overhead {overhead:+.1f}%")
 
 
 if __name__ == "__main__":
