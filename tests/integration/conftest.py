@@ -1,10 +1,12 @@
 """A real GenLab server on a free port, started as `python app.py` would be, shared by the integration tests."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,7 +25,10 @@ def start_server(log_name: str) -> tuple[subprocess.Popen, str]:
     """Start app.py on a free loopback port and wait until it answers; returns (process, url)."""
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
+    runs = ARTIFACTS / f"runs-{Path(log_name).stem}"  # models trained by tests stay out of the project's runs/
+    shutil.rmtree(runs, ignore_errors=True)
     env = {**os.environ, "GENLAB_DEVICE": "cpu", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    env["GENLAB_RUNS_DIR"] = str(runs)
     env.pop("GRADIO_SERVER_NAME", None)
     log = open(ARTIFACTS / log_name, "w")
     process = subprocess.Popen(

@@ -1,0 +1,15 @@
+"""A person's view of the Training tab: start a short run and watch the loss plot fill in."""
+
+from playwright.sync_api import expect
+
+
+def test_start_a_run_and_see_the_plot_update(page, artifacts):
+    page.get_by_role("tab", name="Training").click()
+    page.locator("#train-name textarea, #train-name input").first.fill("browser-gan")
+    page.locator("#train-start").click()
+    status = page.locator("#train-status")
+    expect(status).to_contain_text("steps/s", timeout=120_000)
+    plot = page.locator("#train-losses canvas, #train-losses svg").first
+    expect(plot).to_be_visible(timeout=60_000)
+    page.screenshot(path=str(artifacts / "training-in-progress.png"), full_page=True)
+    expect(status).to_contain_text("Saved as", timeout=300_000)
