@@ -198,7 +198,7 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                 name = gr.Textbox(
                     "my-first-gan", label="Run name (lowercase letters, digits, dashes)", elem_id="train-name"
                 )
-                steps = gr.Slider(10, MAX_STEPS, 300, step=10, label="Steps")
+                steps = gr.Slider(10, MAX_STEPS, 300, step=10, label="Steps", elem_id="train-steps")
                 with gr.Row():
                     seed = gr.Number(0, label="Seed", precision=0, minimum=0)
                     batch = gr.Slider(8, 256, 64, step=8, label="Batch size")

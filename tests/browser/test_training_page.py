@@ -6,6 +6,9 @@ from playwright.sync_api import expect
 def test_start_a_run_and_see_the_plot_update(page, artifacts):
     page.get_by_role("tab", name="Training").click()
     page.locator("#train-name textarea, #train-name input").first.fill("browser-gan")
+    steps = page.locator("#train-steps input[type=number]")
+    steps.fill("80")
+    steps.press("Enter")
     page.locator("#train-start").click()
     status = page.locator("#train-status")
     expect(status).to_contain_text("steps/s", timeout=120_000)
