@@ -54,6 +54,7 @@ class TrainingTab:
             seed=integer(seed, "Seed", 0, 2**31 - 1, notices),
             batch_size=integer(batch, "Batch size", 2, 256, notices),
             learning_rate=number(lr, "Learning rate", 1e-6, 1e-2, notices),
+            discriminator_learning_rate=number(lr_d, "Discriminator learning rate", 1e-6, 1e-2, notices),
             gan_loss=choice(loss, "GAN loss", list(GAN_LOSSES)),
             conditional=flag(conditional, "Conditional"),
             latent_dim=integer(latent, "Latent size", 1, 256, notices),
@@ -100,7 +101,7 @@ class TrainingTab:
         if not resume and has_state:
             raise UserError(f"A run called {spec.name!r} exists: press Resume to continue it, or pick a new name.")
         try:
-            classifier = self.registry.load("mnist-classifier", "classifier") if spec.family == "gan" else None
+            classifier = self.registry.load("mnist-classifier", "classifier") if spec.family != "chargpt" else None
             run = Run(spec, self._text(source, pasted, upload) if spec.family == "chargpt" else None, classifier)
         except DatasetUnavailable as error:
             raise UserError(str(error)) from None
@@ -205,6 +206,7 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                 lr = gr.Number(2e-4, label="Learning rate")
                 with gr.Accordion("GAN", open=True):
                     loss = gr.Dropdown(list(GAN_LOSSES), value="hinge", label="Loss")
+                    lr_d = gr.Number(2e-4, label="Discriminator learning rate")
                     conditional = gr.Checkbox(False, label="Class-conditional")
                 with gr.Accordion("GAN and VAE", open=False):
                     latent = gr.Slider(2, 128, 64, step=1, label="Latent size")
@@ -240,6 +242,7 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
             seed,
             batch,
             lr,
+            lr_d,
             loss,
             conditional,
             latent,

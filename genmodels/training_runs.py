@@ -15,7 +15,7 @@ from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, RUNS_DIR, make_card, save_
 from .classifier import MNISTClassifier
 from .data import load_shakespeare, mnist_splits, split_text, to_signed
 from .gan import GANConfig
-from .metrics import evaluate_generator, evaluate_vae
+from .metrics import classify, evaluate_generator, evaluate_vae, frechet_distance, inception_score
 from .trainers import (
     GAN_LOSSES,
     CharGPTTrainConfig,
@@ -27,6 +27,7 @@ from .trainers import (
     evaluate_chargpt,
 )
 from .vae import VAEConfig
+from .vae_pipeline import prior_samples
 
 STATES_DIR = RUNS_DIR / "states"
 FAMILIES = ("gan", "vae", "chargpt")
@@ -45,6 +46,7 @@ class RunSpec:
     seed: int = 0
     batch_size: int = 64
     learning_rate: float = 2e-4
+    discriminator_learning_rate: float = 2e-4  # GANs only
     gan_loss: str = "hinge"
     conditional: bool = False
     latent_dim: int = 64
@@ -93,15 +95,16 @@ class Run:
         if spec.family in ("gan", "vae"):
             train, held_out = mnist_splits()
             self.held_out = held_out
+            self.unit_held_out = held_out.images[:500].float().unsqueeze(1) / 255.0
+        self.classifier = classifier
         if spec.family == "gan":
-            self.classifier = classifier
             self.trainer = GANTrainer(
                 GANConfig(z_dim=spec.latent_dim, num_classes=10 if spec.conditional else 0),
                 GANTrainConfig(
                     steps=spec.steps,
                     batch_size=spec.batch_size,
                     lr_g=spec.learning_rate,
-                    lr_d=spec.learning_rate,
+                    lr_d=spec.discriminator_learning_rate,
                     loss=spec.gan_loss,
                     seed=spec.seed,
                     preview_every=every,
@@ -161,8 +164,17 @@ class Run:
             )
             return {"Inception score": scores["inception_score"], "Fréchet distance": scores["frechet_distance"]}
         if self.spec.family == "vae":
-            scores = evaluate_vae(self.trainer.export(), self.held_out.images[:500].float().unsqueeze(1) / 255.0)
-            return {"held-out negative ELBO (nats)": scores["negative_elbo_nats"]}
+            vae = self.trainer.export()
+            scores = {"held-out negative ELBO (nats)": evaluate_vae(vae, self.unit_held_out)["negative_elbo_nats"]}
+            if self.classifier is not None:  # prior samples judged like GAN samples
+                images = prior_samples(vae, 7, 64)
+                for start in range(64, 500, 64):
+                    images = torch.cat([images, prior_samples(vae, 7 + start, 64)])
+                probabilities, features = classify(self.classifier, images * 2 - 1)
+                _, real = classify(self.classifier, self.unit_held_out * 2 - 1)
+                scores["Inception score"] = round(inception_score(probabilities), 4)
+                scores["Fréchet distance"] = round(frechet_distance(features, real), 4)
+            return scores
         return {
             "validation loss (nats/char)": round(evaluate_chargpt(self.trainer.export(), self.validation_ids, 50), 4)
         }

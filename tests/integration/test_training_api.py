@@ -14,7 +14,7 @@ GPT = "char-GPT (text)"
 def settings(
     family=GAN, name="itest-gan", steps=30, batch=16, lr=2e-4, latent=16, layers=1, heads=2, width=32, context=32
 ):
-    return [family, name, steps, 0, batch, lr, "hinge", False, latent, 1.0, layers, heads, width, context]
+    return [family, name, steps, 0, batch, lr, lr, "hinge", False, latent, 1.0, layers, heads, width, context]
 
 
 def text_source(source="Tiny Shakespeare", pasted="", upload=None):
@@ -124,6 +124,6 @@ def test_non_finite_learning_rate_through_the_raw_api(server):
 
     from tests.integration.test_gan_api import call_raw
 
-    body = json.dumps({"data": [*settings(name="itest-inf"), *text_source()]}).replace("0.0002", "Infinity")
+    body = json.dumps({"data": [*settings(name="itest-inf"), *text_source()]}).replace("0.0002", "Infinity", 1)
     stream = call_raw(server, "train_start", body)
     assert "event: error" in stream and "finite number" in stream
