@@ -44,7 +44,7 @@ class TrainingTab:
         return Path(path).read_bytes().decode("utf-8", errors="replace")
 
     def _spec(
-        self, family, name, steps, seed, batch, lr, loss, conditional, latent, beta, layers, heads, width, context
+        self, family, name, steps, seed, batch, lr, lr_d, loss, conditional, latent, beta, layers, heads, width, context
     ):
         notices = Notices()
         spec = RunSpec(
