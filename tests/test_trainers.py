@@ -150,3 +150,28 @@ def test_chargpt_trainer_learns_resumes_and_saves_tied_weights(tmp_path):
     assert model.head.weight is model.token_embedding.weight
     validation = evaluate_chargpt(model, torch.tensor([0, 1, 2, 3, 4] * 10))
     assert 0 < validation < math.log(5)
+
+
+def vae_trainer(steps=6):
+    from genmodels.trainers import VAETrainConfig, VAETrainer
+    from genmodels.vae import VAEConfig
+
+    images = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)).round()
+    config = VAEConfig(latent_dim=2, channels=4, hidden=16)
+    return VAETrainer(config, VAETrainConfig(steps=steps, batch_size=16, lr=3e-3, preview_every=3), images)
+
+
+def test_vae_trainer_learns_is_deterministic_and_resumes(tmp_path):
+    losses = [event.losses["loss"] for event in vae_trainer(steps=40).run()]
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
+    first = [event.losses for event in vae_trainer().run()]
+    assert first == [event.losses for event in vae_trainer().run()]
+    half = vae_trainer()
+    for event in half.run():
+        if event.step == 3:
+            assert event.preview is not None and event.preview.shape == (16, 1, 28, 28)
+            half.save_state(tmp_path / "state")
+            break
+    resumed = vae_trainer()
+    resumed.load_state(tmp_path / "state")
+    assert [event.losses for event in resumed.run()] == first[3:]
