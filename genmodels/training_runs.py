@@ -67,10 +67,8 @@ class RunSpec:
         check(1 <= self.steps <= MAX_STEPS, f"steps must be 1 to {MAX_STEPS} on this server")
         check(0 <= self.seed < 2**31, "seed must be a whole number from 0 to 2147483647")
         check(2 <= self.batch_size <= 256, "batch size must be 2 to 256")
-        check(
-            math.isfinite(self.learning_rate) and 1e-6 <= self.learning_rate <= 1e-2,
-            "learning rate must be 1e-6 to 1e-2",
-        )
+        for rate in (self.learning_rate, self.discriminator_learning_rate):
+            check(math.isfinite(rate) and 1e-6 <= rate <= 1e-2, "learning rates must be 1e-6 to 1e-2")
         check(self.gan_loss in GAN_LOSSES, f"GAN loss must be one of {', '.join(GAN_LOSSES)}")
         check(1 <= self.latent_dim <= 256, "latent size must be 1 to 256")
         check(math.isfinite(self.beta) and 0.0 <= self.beta <= 20.0, "β must be 0 to 20")
