@@ -92,7 +92,14 @@ def test_next_token_view_reshapes_with_temperature(client):
 
 def test_stop_ends_the_generation_on_the_server(client):
     job = client.submit(
-        SMOL, "Tell me a long story about the sea.", 512, *settings(), 3, 1, False, api_name="/text_generate"
+        SMOL,
+        "Once upon a time, in a small village by the sea,",
+        512,
+        *settings(),
+        3,
+        1,
+        False,
+        api_name="/text_generate",
     )
     deadline = time.monotonic() + 120
     while len(job.outputs()) < 3 and time.monotonic() < deadline:
