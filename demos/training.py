@@ -76,6 +76,7 @@ class TrainingTab:
         seed,
         batch,
         lr,
+        lr_d,
         loss,
         conditional,
         latent,
@@ -93,7 +94,7 @@ class TrainingTab:
         if isinstance(current, TrainingJob) and not current.done:
             raise UserError("This page already has a training run going: stop it first.")
         spec, notices = self._spec(
-            family, name, steps, seed, batch, lr, loss, conditional, latent, beta, layers, heads, width, context
+            family, name, steps, seed, batch, lr, lr_d, loss, conditional, latent, beta, layers, heads, width, context
         )
         has_state = (STATES_DIR / spec.name / "trainer.json").is_file()
         if resume and not has_state:

@@ -41,9 +41,10 @@ def uploaded_image(payload):
         raise UserError("Expected an image file.")
     try:
         image = open_image(path)
-        return np.asarray(image.convert("L")) if image.size == (28, 28) else image
     except ImageRejected as error:
         raise UserError(str(error)) from None
+    # A 28x28 greyscale picture is a prepared input coming back; anything else is normalised like an upload.
+    return np.asarray(image) if image.size == (28, 28) and image.mode == "L" else image
 
 
 def as_input_image(image) -> torch.Tensor:
@@ -116,7 +117,11 @@ class VAETab:
         """An uploaded picture (any size, format, polarity), normalised like an MNIST digit."""
         if upload is None:
             raise UserError("No file uploaded yet.")
-        return self._prepared(as_input_image(upload), Notices(), "your upload")
+        path = upload.get("path") if isinstance(upload, dict) else upload
+        try:
+            return self._prepared(to_mnist(open_image(path)), Notices(), "your upload")
+        except (ImageRejected, TypeError) as error:
+            raise UserError(str(error) if isinstance(error, ImageRejected) else "Expected an image file.") from None
 
     def encode_one(self, name, image):
         """Reconstruction and latent code of one prepared input."""

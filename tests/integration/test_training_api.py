@@ -94,6 +94,7 @@ def test_bad_settings_get_clear_errors(server, changes, message):
         "seed",
         "batch",
         "lr",
+        "lr_d",
         "loss",
         "conditional",
         "latent",
