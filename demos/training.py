@@ -21,6 +21,10 @@ FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT 
 TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
 MAX_UPLOAD_BYTES = 2 * 2**20
 REFRESH_SECONDS = 0.5
+# Explicit types: an empty first frame must not make the plot treat steps and values as categories.
+LOSS_TYPES = {"step": "int64", "loss": "float64", "series": "object"}
+QUALITY_COLUMNS = ["step", "value", "series"]
+QUALITY_TYPES = {"step": "int64", "value": "float64", "series": "object"}
 MAX_JOBS = int(os.environ.get("GENLAB_MAX_TRAINING_JOBS", "1"))
 
 
@@ -162,9 +166,19 @@ class TrainingTab:
             text += f"Saved as **{status.result}**: pick it in the other tabs."
         else:
             text = status.message
-        frame = pd.DataFrame(losses[-3000:], columns=["step", "loss", "series"])
-        curve = pd.DataFrame(quality, columns=["step", "value", "series"])
-        return frame, curve, preview, sample, notices.markdown() + text
+        frame = pd.DataFrame(losses[-3000:], columns=["step", "loss", "series"]).astype(LOSS_TYPES)
+        # The first quality measure gets its own plot; the others (distances, nats) share the second.
+        first = quality[0]["series"] if quality else None
+        score = pd.DataFrame([row for row in quality if row["series"] == first], columns=QUALITY_COLUMNS)
+        others = pd.DataFrame([row for row in quality if row["series"] != first], columns=QUALITY_COLUMNS)
+        return (
+            frame,
+            score.astype(QUALITY_TYPES),
+            others.astype(QUALITY_TYPES),
+            preview,
+            sample,
+            notices.markdown() + text,
+        )
 
     def _pickers(self, selected: str | None):
         if selected is None:
@@ -231,7 +245,11 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                 curves = gr.LinePlot(
                     x="step", y="loss", color="series", label="Losses", height=260, elem_id="train-losses"
                 )
-                quality_plot = gr.LinePlot(x="step", y="value", color="series", label="Quality", height=220)
+                with gr.Row():
+                    quality_plot = gr.LinePlot(x="step", y="value", color="series", label="Quality", height=220)
+                    distance_plot = gr.LinePlot(
+                        x="step", y="value", color="series", label="Quality: distances and nats", height=220
+                    )
                 preview = gr.Image(label="Samples from fixed noise", type="numpy", format="png", interactive=False)
                 sample = gr.Textbox(label="Text sample", lines=5, interactive=False)
 
@@ -256,7 +274,7 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
             pasted,
             upload,
         ]
-        outputs = [job, curves, quality_plot, preview, sample, status, *pickers]
+        outputs = [job, curves, quality_plot, distance_plot, preview, sample, status, *pickers]
         # One trainer slot is shared by everyone; the queue above gives positions, the event itself is not limited.
         run_options = {"concurrency_limit": None, "show_progress": "hidden", "preprocess": False}
         start.click(friendly(tab.start), inputs, outputs, api_name="train_start", **run_options)

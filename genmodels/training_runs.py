@@ -163,7 +163,7 @@ class Run:
             return {"Inception score": scores["inception_score"], "Fréchet distance": scores["frechet_distance"]}
         if self.spec.family == "vae":
             vae = self.trainer.export()
-            scores = {"held-out negative ELBO (nats)": evaluate_vae(vae, self.unit_held_out)["negative_elbo_nats"]}
+            scores = {}
             if self.classifier is not None:  # prior samples judged like GAN samples
                 images = prior_samples(vae, 7, 64)
                 for start in range(64, 500, 64):
@@ -172,6 +172,7 @@ class Run:
                 _, real = classify(self.classifier, self.unit_held_out * 2 - 1)
                 scores["Inception score"] = round(inception_score(probabilities), 4)
                 scores["Fréchet distance"] = round(frechet_distance(features, real), 4)
+            scores["held-out negative ELBO (nats)"] = evaluate_vae(vae, self.unit_held_out)["negative_elbo_nats"]
             return scores
         return {
             "validation loss (nats/char)": round(evaluate_chargpt(self.trainer.export(), self.validation_ids, 50), 4)

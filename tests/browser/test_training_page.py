@@ -1,5 +1,7 @@
 """A person's view of the Training tab: start a short run and watch the loss plot fill in."""
 
+import re
+
 from playwright.sync_api import expect
 
 
@@ -11,8 +13,12 @@ def test_start_a_run_and_see_the_plot_update(page, artifacts):
     steps.press("Enter")
     page.locator("#train-start").click()
     status = page.locator("#train-status")
-    expect(status).to_contain_text("steps/s", timeout=120_000)
-    plot = page.locator("#train-losses canvas, #train-losses svg").first
-    expect(plot).to_be_visible(timeout=60_000)
+    expect(status).to_contain_text(re.compile(r"Step [1-9][0-9]* of 80"), timeout=120_000)
+    plot = page.locator("#train-losses")
+    expect(plot.locator("canvas, svg").first).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1500)
     page.screenshot(path=str(artifacts / "training-in-progress.png"), full_page=True)
+    in_progress = plot.screenshot()
     expect(status).to_contain_text("Saved as", timeout=300_000)
+    page.wait_for_timeout(1500)
+    assert plot.screenshot() != in_progress, "the loss curve grew while the run went on"

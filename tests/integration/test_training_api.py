@@ -30,10 +30,11 @@ def test_a_gan_run_streams_then_appears_in_the_gan_tab(server):
     updates = list(client.submit(*settings(), *text_source(), api_name="/train_start"))
     steps_seen = {len(update[0]["data"]) for update in updates}
     assert len(steps_seen) >= 2, "the loss curve grew while training ran"
-    losses, quality, preview, _, status, gan_picker, _, _ = updates[-1]
+    losses, score, distance, preview, _, status, gan_picker, _, _ = updates[-1]
     assert "Finished at step 30" in status and "itest-gan" in status
     assert {row[2] for row in losses["data"]} == {"G", "D"} and len(losses["data"]) == 60
-    assert {row[2] for row in quality["data"]} == {"Inception score", "Fréchet distance"}
+    assert {row[2] for row in score["data"]} == {"Inception score"}
+    assert {row[2] for row in distance["data"]} == {"Fréchet distance"}
     assert preview is not None
     assert "itest-gan" in names(gan_picker)
     _, info = client.predict("itest-gan", 1, 4, "0-9 in turn", 1.0, False, 0, 0, 0, 0, 0, api_name="/gan_sample")
@@ -45,19 +46,19 @@ def test_stop_saves_and_resume_continues(server):
     args = settings(family=VAE, name="itest-vae", steps=600, batch=16, lr=1e-3, latent=2)
     job = client.submit(*args, *text_source(), api_name="/train_start")
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not any("Step " in str(out[4]) for out in job.outputs()):
+    while time.monotonic() < deadline and not any("Step " in str(out[5]) for out in job.outputs()):
         time.sleep(0.1)
     assert "Stopping" in client.predict(api_name="/train_stop")
     final = list(job)[-1]
-    assert "Stopped at step" in final[4]
-    stopped_at = int(final[4].split("Stopped at step ")[1].split(".")[0])
+    assert "Stopped at step" in final[5]
+    stopped_at = int(final[5].split("Stopped at step ")[1].split(".")[0])
     assert 0 < stopped_at < 600
-    assert "itest-vae" in names(final[6])
+    assert "itest-vae" in names(final[7])
     assert client.predict("itest-vae", 0.5, 0.5, api_name="/vae_decode_point")[0]
     with pytest.raises(AppError, match="Resume"):
         client.predict(*args, *text_source(), api_name="/train_start")
     resumed = list(client.submit(*args, *text_source(), api_name="/train_resume"))
-    assert "Finished at step 600" in resumed[-1][4]
+    assert "Finished at step 600" in resumed[-1][5]
     first_step = resumed[-1][0]["data"][0][0]
     assert first_step == stopped_at + 1, "the resumed curve continues where the stopped one ended"
 
@@ -67,9 +68,9 @@ def test_a_char_gpt_on_pasted_text_appears_in_the_text_tab(server):
     pasted = "the quick brown fox jumps over the lazy dog. " * 200
     args = settings(family=GPT, name="itest-gpt", steps=20, batch=8, lr=3e-3, layers=1, heads=2, width=32, context=32)
     final = list(client.submit(*args, *text_source("text pasted below", pasted), api_name="/train_start"))[-1]
-    assert "Finished at step 20" in final[4] and final[3], "a text sample is shown"
+    assert "Finished at step 20" in final[5] and final[4], "a text sample is shown"
     assert {row[2] for row in final[1]["data"]} == {"validation loss (nats/char)"}
-    assert "itest-gpt" in names(final[7])
+    assert "itest-gpt" in names(final[8])
     text, _ = client.predict("itest-gpt", "the quick", 10, 0.8, 0, 1.0, 1.0, 0, False, api_name="/text_complete")
     assert len(text) == 10 and set(text) <= set(pasted)
 
