@@ -171,14 +171,11 @@ class TrainingTab:
         first = quality[0]["series"] if quality else None
         score = pd.DataFrame([row for row in quality if row["series"] == first], columns=QUALITY_COLUMNS)
         others = pd.DataFrame([row for row in quality if row["series"] != first], columns=QUALITY_COLUMNS)
-        return (
-            frame,
-            score.astype(QUALITY_TYPES),
-            others.astype(QUALITY_TYPES),
-            preview,
-            sample,
-            notices.markdown() + text,
-        )
+        # An empty first frame would fix a plot's colour scale with no series in it: send nothing until there is data.
+        plots = [
+            f if len(f) else gr.update() for f in (frame, score.astype(QUALITY_TYPES), others.astype(QUALITY_TYPES))
+        ]
+        return *plots, preview, sample, notices.markdown() + text
 
     def _pickers(self, selected: str | None):
         if selected is None:
