@@ -129,3 +129,20 @@ def test_non_finite_learning_rate_through_the_raw_api(server):
     body = json.dumps({"data": [*settings(name="itest-inf"), *text_source()]}).replace("0.0002", "Infinity", 1)
     stream = call_raw(server, "train_start", body)
     assert "event: error" in stream and "finite number" in stream
+
+
+def test_a_closed_page_stops_its_run_and_keeps_what_it_learned(server):
+    from tests.conftest import ARTIFACTS
+
+    client = Client(server, verbose=False)
+    job = client.submit(*settings(name="itest-closed", steps=3000), *text_source(), api_name="/train_start")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any("Step " in str(out[5]) for out in job.outputs()):
+        time.sleep(0.1)
+    job.cancel()  # what Gradio does when the page that started the run goes away
+    saved = ARTIFACTS / "runs-integration-server" / "models" / "itest-closed" / "model.safetensors"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not saved.is_file():
+        time.sleep(0.2)
+    assert saved.is_file(), "the stopped run was saved"
+    assert "Stopping" not in client.predict(api_name="/train_stop"), "nothing is left running for this page"
