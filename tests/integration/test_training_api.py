@@ -28,7 +28,7 @@ def names(update) -> list[str]:
 def test_a_gan_run_streams_then_appears_in_the_gan_tab(server):
     client = Client(server, verbose=False)
     updates = list(client.submit(*settings(), *text_source(), api_name="/train_start"))
-    steps_seen = {len(update[0]["data"]) for update in updates}
+    steps_seen = {len(update[0]["data"]) for update in updates if "data" in update[0]}
     assert len(steps_seen) >= 2, "the loss curve grew while training ran"
     losses, score, distance, preview, _, status, gan_picker, _, _ = updates[-1]
     assert "Finished at step 30" in status and "itest-gan" in status
@@ -59,7 +59,7 @@ def test_stop_saves_and_resume_continues(server):
         client.predict(*args, *text_source(), api_name="/train_start")
     resumed = list(client.submit(*args, *text_source(), api_name="/train_resume"))
     assert "Finished at step 600" in resumed[-1][5]
-    first_step = resumed[-1][0]["data"][0][0]
+    first_step = resumed[-1][0]["data"][0][0]  # the final update always carries the whole curve
     assert first_step == stopped_at + 1, "the resumed curve continues where the stopped one ended"
 
 
