@@ -63,3 +63,5 @@ def concurrent_clients(url: str, clients: int, requests_per_client: int, call: C
         f"p50 {1000 * statistics.median(latencies):.0f} ms, p95 {1000 * percentile(latencies, 0.95):.0f} ms, "
         f"{len(latencies) / elapsed:.1f} requests/s, {len(errors)} errors"
     )
+    if errors:
+        print(f"    first error: {errors[0][:300]}")

@@ -23,10 +23,11 @@ def model_time(registry: Registry, name: str) -> None:
     gan = registry.load(name, "gan")
     directions = latent_directions(gan)
     z = sample_latents(gan, 1, 64)
+    y = torch.arange(64) % 10 if gan.conditional else None
 
     def forward():
         with torch.inference_mode():
-            gan.generator(z)
+            gan.generator(z, y)
 
     time_it(f"{name}, 64 images, generator forward", forward)
     time_it(f"{name}, 64 images, seeded latents + forward", lambda: generate(gan, sample_latents(gan, 7, 64)))

@@ -10,6 +10,7 @@ import math
 import os
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import gradio as gr
@@ -134,3 +135,18 @@ def output_path(suffix: str) -> Path:
     handle, name = tempfile.mkstemp(suffix=suffix, dir=OUTPUT_DIR)
     os.close(handle)
     return Path(name)
+
+
+def picture_file(array) -> str:
+    """An RGB or greyscale uint8 array saved as a PNG under a fresh name, with bytes unique to this request.
+
+    Gradio caches output files by content: two identical pictures written at once would share one file, rewritten
+    in place while the other client downloads it. A per-file text chunk keeps every result separate.
+    """
+    from PIL import Image, PngImagePlugin
+
+    metadata = PngImagePlugin.PngInfo()
+    metadata.add_text("genlab", uuid.uuid4().hex)
+    path = output_path(".png")
+    Image.fromarray(array).save(path, pnginfo=metadata)
+    return str(path)

@@ -18,7 +18,7 @@ from genmodels.imaging import grid, score_colors, strip, write_gif
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED
 
-from .common import Notices, UserError, choice, flag, friendly, integer, number, output_path
+from .common import Notices, UserError, choice, flag, friendly, integer, number, output_path, picture_file
 
 MIXED = "0-9 in turn"
 DIGITS = [MIXED] + [str(digit) for digit in range(10)]
@@ -110,7 +110,7 @@ class GANTab:
         info = f"{count} sample{'s' * (count > 1)} · seed {seed} · ψ {psi:.2f}"
         if show_scores:
             info += " · discriminator score on each tile (green: looks real to it, red: looks fake)"
-        return grid(images, captions=captions, caption_colors=colors), notices.markdown() + info
+        return picture_file(grid(images, captions=captions, caption_colors=colors)), notices.markdown() + info
 
     def interpolate(self, name, seed_a, seed_b, frames, mode, psi, digit):
         """A strip and a looping GIF walking from the first sample of seed A to that of seed B."""
@@ -125,7 +125,7 @@ class GANTab:
         images, _ = generate(gan, interpolation_latents(gan, seed_a, seed_b, frames, mode, psi), label)
         gif = write_gif(images, output_path(".gif"))
         info = f"{frames} frames from seed {seed_a} to seed {seed_b}, {mode}"
-        return strip(images, scale=2), str(gif), notices.markdown() + info
+        return picture_file(strip(images, scale=2)), str(gif), notices.markdown() + info
 
 
 def new_seed() -> int:

@@ -15,7 +15,7 @@ from genmodels.text_models import TextModels
 from genmodels.trainers import GAN_LOSSES
 from genmodels.training_runs import MAX_STEPS, MAX_TEXT_CHARACTERS, STATES_DIR, Run, RunSpec
 
-from .common import Notices, UserError, choice, flag, friendly, integer, number
+from .common import Notices, UserError, choice, flag, friendly, integer, number, picture_file
 
 FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT (text)": "chargpt"}
 TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
@@ -137,7 +137,7 @@ class TrainingTab:
                         if run.spec.family == "chargpt":
                             sample = run.sample_text()
                     if update.preview is not None:
-                        preview = grid(update.preview, scale=2)
+                        preview = picture_file(grid(update.preview, scale=2))
                 yield job, *self._view(job, status, losses, quality, preview, sample, notices), *self._pickers(None)
                 if job.done:
                     break

@@ -25,7 +25,7 @@ from genmodels.vae_pipeline import (
     prior_samples,
 )
 
-from .common import Notices, UserError, choice, flag, friendly, integer, number, output_path
+from .common import Notices, UserError, choice, flag, friendly, integer, number, output_path, picture_file
 
 MODES = {"linear (lerp)": "lerp", "spherical (slerp)": "slerp"}
 UNIT = (0.0, 1.0)
@@ -90,7 +90,7 @@ class VAETab:
     @staticmethod
     def _prepared(image: torch.Tensor, notices: Notices, label: str):
         picture = (image[0].numpy() * 255).round().astype(np.uint8)
-        return picture, notices.markdown() + f"Input: {label}, normalised to 28x28 as MNIST was made."
+        return picture_file(picture), notices.markdown() + f"Input: {label}, normalised to 28x28 as MNIST was made."
 
     def prepare_digit(self, index):
         """A held-out MNIST digit, as the model sees it."""
@@ -129,7 +129,7 @@ class VAETab:
         x = as_input_image(image)
         z = encode(vae, x.unsqueeze(0))
         reconstruction = decode(vae, z)
-        return grid(reconstruction, scale=6, padding=0, value_range=UNIT), code_text(z[0])
+        return picture_file(grid(reconstruction, scale=6, padding=0, value_range=UNIT)), code_text(z[0])
 
     def interpolate(self, name, image_a, image_b, steps, mode, show_crossfade):
         """Latent walk A -> B as a strip and a GIF, with the pixel cross-fade for contrast."""
@@ -142,9 +142,9 @@ class VAETab:
         codes = encode(vae, torch.stack([a, b]))
         frames = decode(vae, interpolate_codes(vae, codes[0], codes[1], steps, mode))
         gif = write_gif(frames, output_path(".gif"), value_range=UNIT)
-        fade = strip(crossfade(a, b, steps), scale=2, value_range=UNIT) if show_crossfade else None
+        fade = picture_file(strip(crossfade(a, b, steps), scale=2, value_range=UNIT)) if show_crossfade else None
         info = f"{steps} steps from A to B through the latent space ({mode})."
-        return strip(frames, scale=2, value_range=UNIT), str(gif), fade, notices.markdown() + info
+        return picture_file(strip(frames, scale=2, value_range=UNIT)), str(gif), fade, notices.markdown() + info
 
     def map(self, name, image_a, image_b, cells):
         """The decoded latent plane of a 2-D model, with the encoded A and B marked."""
@@ -164,7 +164,7 @@ class VAETab:
             points.append((x, y, label))
             lines.append(f"{label} = {code_text(z)}")
         info = f"Latent plane from -{MAP_EXTENT:g} to {MAP_EXTENT:g} on both axes. " + " · ".join(lines)
-        return mark(picture, points), notices.markdown() + info
+        return picture_file(mark(picture, points)), notices.markdown() + info
 
     def decode_point(self, name, z1, z2):
         """Decode one point of a 2-D latent space."""
@@ -174,7 +174,9 @@ class VAETab:
             raise UserError("Decoding a map point needs a model with a 2-D latent space.")
         z = torch.tensor([[number(z1, "z1", -10, 10, notices), number(z2, "z2", -10, 10, notices)]])
         image = decode(vae, z)
-        return grid(image, scale=6, padding=0, value_range=UNIT), notices.markdown() + f"decoded z = {code_text(z[0])}"
+        return picture_file(
+            grid(image, scale=6, padding=0, value_range=UNIT)
+        ), notices.markdown() + f"decoded z = {code_text(z[0])}"
 
     def map_click(self, name, cells, event: gr.SelectData):
         """Page-only: a click on the map (pixel position) decodes the point under it."""
@@ -196,7 +198,9 @@ class VAETab:
         if any(values[used:]):
             notices.add(f"This model has {vae.config.latent_dim} latent dimensions; the other sliders do nothing.")
         image = decode(vae, z)
-        return grid(image, scale=6, padding=0, value_range=UNIT), notices.markdown() + f"z = {code_text(z[0])}"
+        return picture_file(
+            grid(image, scale=6, padding=0, value_range=UNIT)
+        ), notices.markdown() + f"z = {code_text(z[0])}"
 
     def prior(self, name, seed, count):
         """Fresh digits decoded from the N(0, I) prior."""
@@ -205,9 +209,8 @@ class VAETab:
         seed = integer(seed, "Seed", 0, MAX_SEED, notices)
         count = integer(count, "Count", 1, 64, notices)
         images = prior_samples(vae, seed, count)
-        return grid(
-            images, scale=2, value_range=UNIT
-        ), notices.markdown() + f"{count} samples from the prior, seed {seed}"
+        picture = picture_file(grid(images, scale=2, value_range=UNIT))
+        return picture, notices.markdown() + f"{count} samples from the prior, seed {seed}"
 
     def model_info(self, name):
         vae = self._model(name)

@@ -1,6 +1,7 @@
 """The one place where tensors become pictures: uint8 arrays, labelled grids, strips and GIFs."""
 
 import math
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,12 @@ def write_gif(
     frames = [Image.fromarray(np.kron(tile, np.ones((scale, scale), np.uint8))) for tile in tiles]
     if bounce and len(frames) > 2:
         frames = frames + frames[-2:0:-1]
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0, optimize=False)
+    # A per-file comment makes every GIF's bytes unique: servers that cache files by content hash then never
+    # rewrite one file in place while another client is downloading it.
+    comment = f"GenLab {uuid.uuid4().hex}".encode()
+    frames[0].save(
+        path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0, optimize=False, comment=comment
+    )
     return Path(path)
 
 
