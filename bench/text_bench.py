@@ -20,7 +20,8 @@ from genmodels.text_models import SMOLLM, TextModels
 from genmodels.textgen import SamplingSettings
 
 PROMPT = (
-    "Once upon a time, in a small village by the sea, there lived an old fisherman who told stories to the children"
+    "Once upon a time, in a small village by the sea, there lived an old fisherman who told stories to the "
+    "children every evening, when the boats came home and the lamps were lit along the harbour wall."
 )
 QUALITY_TEXTS = [
     "The history of the Roman Empire spans many centuries, from the founding of the city to its fall.",
