@@ -21,6 +21,9 @@ FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT 
 TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
 MAX_UPLOAD_BYTES = 2 * 2**20
 REFRESH_SECONDS = 0.5
+SETTINGS_COUNT = (
+    15  # family, name, steps, seed, batch, lr, lr_d, loss, conditional, latent, beta, layers, heads, width, context
+)
 # Explicit types: an empty first frame must not make the plot treat steps and values as categories.
 LOSS_TYPES = {"step": "int64", "loss": "float64", "series": "object"}
 QUALITY_COLUMNS = ["step", "value", "series"]
@@ -71,35 +74,14 @@ class TrainingTab:
         spec.validate()
         return spec, notices
 
-    def start(
-        self,
-        current,
-        family,
-        name,
-        steps,
-        seed,
-        batch,
-        lr,
-        lr_d,
-        loss,
-        conditional,
-        latent,
-        beta,
-        layers,
-        heads,
-        width,
-        context,
-        source,
-        pasted,
-        upload,
-        resume=False,
-    ):
+    def start(self, current, *values, resume=False):
         """Start (or resume) a run and stream its curves, previews and status until it ends."""
         if isinstance(current, TrainingJob) and not current.done:
             raise UserError("This page already has a training run going: stop it first.")
-        spec, notices = self._spec(
-            family, name, steps, seed, batch, lr, lr_d, loss, conditional, latent, beta, layers, heads, width, context
-        )
+        if len(values) != SETTINGS_COUNT + 3:
+            raise UserError(f"Expected {SETTINGS_COUNT + 3} settings, got {len(values)}.")
+        spec, notices = self._spec(*values[:SETTINGS_COUNT])
+        source, pasted, upload = values[SETTINGS_COUNT:]
         has_state = (STATES_DIR / spec.name / "trainer.json").is_file()
         if resume and not has_state:
             raise UserError(f"There is no stopped run called {spec.name!r} to resume.")
