@@ -92,11 +92,14 @@ class TextModels:
     def _build(self, name: str) -> LanguageModel:
         if name in self.registry.names("chargpt"):
             return CharModel(self.registry.load(name, "chargpt"))
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
         source = str(self.smollm_dir) if name == SMOLLM else name
         local = name == SMOLLM or self._cached_on_disk(name)
-        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
+        if name == SMOLLM:  # a known fast tokenizer: loading it directly skips AutoTokenizer's 1.3 s of probing
+            tokenizer = PreTrainedTokenizerFast.from_pretrained(source, local_files_only=True)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
         on_cpu = self.device.type == "cpu"
         model = AutoModelForCausalLM.from_pretrained(source, dtype=preferred_dtype(self.device), local_files_only=local)
         model = model.to(self.device).eval().requires_grad_(False)
