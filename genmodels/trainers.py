@@ -94,7 +94,11 @@ class Trainer:
             yield TrainEvent(self.step, losses, self.preview() if show else None)
 
     def _meta(self) -> dict:
-        return {"train_config": asdict(self.config)}
+        """The configuration saved with the state; a resumed run must have the same model configuration."""
+        meta = {"train_config": asdict(self.config)}
+        if hasattr(self, "model_config"):
+            meta["model_config"] = asdict(self.model_config)
+        return meta
 
     @property
     def is_main_process(self) -> bool:
@@ -216,9 +220,6 @@ class GANTrainer(Trainer):
         self.modules = {"G": self.G, "D": self.D, "ema": self.ema}
         self.optimizers = {"opt_g": self.opt_g, "opt_d": self.opt_d}
         self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
-
-    def _meta(self) -> dict:
-        return {"model_config": asdict(self.model_config), "train_config": asdict(self.config)}
 
     @property
     def conditional(self) -> bool:
@@ -354,9 +355,6 @@ class VAETrainer(Trainer):
         self.optimizers = {"optimizer": self.optimizer}
         self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
 
-    def _meta(self) -> dict:
-        return {"model_config": asdict(self.model_config), "train_config": asdict(self.config)}
-
     def train_step(self) -> dict[str, float]:
         index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.batch_rng)
         losses = vae_losses(self.vae, self.images[index.to(self.images.device)], self.model_config.beta, self.noise_rng)
@@ -412,9 +410,6 @@ class CharGPTTrainer(Trainer):
         self.modules = {"model": self.model}
         self.optimizers = {"optimizer": self.optimizer}
         self.rngs = {"batch": self.batch_rng}
-
-    def _meta(self) -> dict:
-        return {"model_config": asdict(self.model_config), "train_config": asdict(self.config)}
 
     def _learning_rate(self) -> float:
         if self.step < self.config.warmup_steps:
