@@ -2,6 +2,7 @@
 
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import gradio as gr
@@ -9,7 +10,7 @@ import pandas as pd
 
 from genmodels.data import DatasetUnavailable
 from genmodels.imaging import grid
-from genmodels.jobs import FINISHED, QUEUED, RUNNING, STOPPED, JobManager, TrainingJob
+from genmodels.jobs import FINISHED, QUEUED, RUNNING, STOPPED, JobManager, ProcessTrainingJob, TrainingJob
 from genmodels.registry import Registry
 from genmodels.text_models import TextModels
 from genmodels.trainers import GAN_LOSSES
@@ -87,20 +88,21 @@ class TrainingTab:
             raise UserError(f"There is no stopped run called {spec.name!r} to resume.")
         if not resume and has_state:
             raise UserError(f"A run called {spec.name!r} exists: press Resume to continue it, or pick a new name.")
+        text = self._text(source, pasted, upload) if spec.family == "chargpt" else None
         try:
-            classifier = self.registry.load("mnist-classifier", "classifier") if spec.family != "chargpt" else None
-            run = Run(spec, self._text(source, pasted, upload) if spec.family == "chargpt" else None, classifier)
+            # Built here to check everything (data, text, a resumed run's configuration) before a process starts;
+            # the run itself trains in a process of its own, which builds it again from the same request.
+            start_step = Run(spec, text).trainer.step
         except DatasetUnavailable as error:
             raise UserError(str(error)) from None
-        job = self.manager.submit(
-            TrainingJob(run.trainer, finish=run.finish, evaluate=run.evaluate, evaluate_every=max(1, spec.steps // 10))
-        )
-        yield from self._follow(job, run, notices)
+        request = {"spec": asdict(spec), "text": text, "evaluate_every": max(1, spec.steps // 10)}
+        job = self.manager.submit(ProcessTrainingJob(request, start_step, spec.steps))
+        yield from self._follow(job, spec, notices)
 
     def resume(self, *args):
         yield from self.start(*args, resume=True)
 
-    def _follow(self, job: TrainingJob, run: Run, notices: Notices):
+    def _follow(self, job: TrainingJob, spec: RunSpec, notices: Notices):
         losses, quality, seen = [], [], 0
         preview, sample = None, ""
         try:
@@ -116,8 +118,8 @@ class TrainingTab:
                             {"step": update.step, "value": value, "series": key}
                             for key, value in update.quality.items()
                         ]
-                        if run.spec.family == "chargpt":
-                            sample = run.sample_text()
+                    if update.text is not None:
+                        sample = update.text
                     if update.preview is not None:
                         preview = picture_file(grid(update.preview, scale=2))
                 yield job, *self._view(job, status, losses, quality, preview, sample, notices), *self._pickers(None)
@@ -125,12 +127,12 @@ class TrainingTab:
                     break
                 time.sleep(REFRESH_SECONDS)
             if status.state in (FINISHED, STOPPED):
-                self.text_models.forget(run.spec.name)
+                self.text_models.forget(spec.name)
                 self.registry.refresh()
             yield (
                 job,
                 *self._view(job, status, losses, quality, preview, sample, notices),
-                *self._pickers(run.spec.name),
+                *self._pickers(spec.name),
             )
         finally:
             job.stop()  # a closed page or a cancelled request ends its run (it still saves what it learned)
@@ -138,6 +140,8 @@ class TrainingTab:
     def _view(self, job, status, losses, quality, preview, sample, notices):
         if status.state == QUEUED:
             text = f"Waiting for a free trainer: position {status.queue_position or '?'} in the queue."
+        elif status.state == RUNNING and status.steps_per_second == 0:
+            text = "Starting the trainer (loading the data and the model)…"
         elif status.state == RUNNING:
             left = status.seconds_left
             text = f"Step {status.step} of {status.total_steps} · {status.steps_per_second:.1f} steps/s" + (

@@ -1,0 +1,89 @@
+"""The process that trains one Training-tab run (started by genmodels.jobs.ProcessTrainingJob).
+
+Input (standard input): one JSON line, {"spec": RunSpec fields, "text": str or null, "evaluate_every": int},
+then optionally a line "stop". A "stop" line, or the input closing (the server has gone), stops training after
+the current step; what was learned is saved either way.
+
+Output (standard output, JSON lines): {"type": "started", "step", "total_steps"}, one {"type": "update", "step",
+"losses", "steps_per_second", ["quality", "text", "preview"]} per step, then {"type": "finished", "stopped",
+"result"} or {"type": "failed", "message"}. Anything else written to standard output goes to standard error.
+
+    python -m genmodels.training_worker < request.json
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+
+
+class Channel:
+    """JSON lines to the parent. If the parent has gone, sending stops the run (which still saves)."""
+
+    def __init__(self, stream, stop: threading.Event):
+        self.stream, self.stop = stream, stop
+
+    def send(self, kind: str, **fields) -> None:
+        try:
+            self.stream.write(json.dumps({"type": kind, **fields}) + "\n")
+            self.stream.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            self.stop.set()
+
+
+def listen(stop: threading.Event) -> None:
+    for line in sys.stdin:
+        if line.strip() == "stop":
+            stop.set()
+    stop.set()  # input closed
+
+
+def train(request: dict, channel: Channel, stop: threading.Event) -> None:
+    from .jobs import encode_tensor
+    from .registry import Registry
+    from .training_runs import Run, RunSpec
+
+    spec = RunSpec(**request["spec"])
+    classifier = Registry().load("mnist-classifier", "classifier") if spec.family != "chargpt" else None
+    run = Run(spec, request.get("text"), classifier)
+    trainer = run.trainer
+    channel.send("started", step=trainer.step, total_steps=trainer.config.steps)
+    every = int(request.get("evaluate_every") or 0)
+    started, start_step = time.perf_counter(), trainer.step
+    for event in trainer.run(stop):
+        fields = {
+            "step": event.step,
+            "losses": event.losses,
+            "steps_per_second": (event.step - start_step) / max(time.perf_counter() - started, 1e-9),
+        }
+        if every and (event.step % every == 0 or event.step == trainer.config.steps):
+            fields["quality"] = run.evaluate()
+            if spec.family == "chargpt":
+                fields["text"] = run.sample_text()
+        if event.preview is not None:
+            fields["preview"] = encode_tensor(event.preview)
+        channel.send("update", **fields)
+    stopped = stop.is_set() and trainer.step < trainer.config.steps
+    channel.send("finished", stopped=stopped, result=run.finish())
+
+
+def main() -> None:
+    # Standard output carries the protocol only: keep a private copy of it and send fd 1 to standard error.
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    stop = threading.Event()
+    channel = Channel(protocol, stop)
+    try:
+        request = json.loads(sys.stdin.readline())
+        threading.Thread(target=listen, args=(stop,), name="stop-listener", daemon=True).start()
+        train(request, channel, stop)
+    except Exception as error:
+        traceback.print_exc()
+        channel.send("failed", message=str(error) or type(error).__name__)
+
+
+if __name__ == "__main__":
+    main()
