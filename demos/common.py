@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
 log = logging.getLogger("genlab")
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="genlab-outputs-"))
@@ -148,5 +149,9 @@ def picture_file(array) -> str:
     metadata = PngImagePlugin.PngInfo()
     metadata.add_text("genlab", uuid.uuid4().hex)
     path = output_path(".png")
-    Image.fromarray(array).save(path, pnginfo=metadata)
+    grey = array.ndim == 3 and all(np.array_equal(array[..., 0], array[..., c]) for c in range(1, array.shape[2]))
+    if grey:
+        array = array[..., 0]  # grey pictures (most grids) as one channel: a third of the bytes to compress
+    # Level 3 compresses about twice as fast as the default 6, for files a quarter larger.
+    Image.fromarray(array).save(path, pnginfo=metadata, compress_level=3)
     return str(path)

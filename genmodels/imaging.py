@@ -34,11 +34,13 @@ def grid(
     columns = columns or math.ceil(math.sqrt(count))
     rows = math.ceil(count / columns)
     tile_h, tile_w = height * scale, width * scale
-    canvas = np.full((rows * (tile_h + padding) + padding, columns * (tile_w + padding) + padding, 3), 40, np.uint8)
-    for index, tile in enumerate(tiles):
-        row, column = divmod(index, columns)
-        top, left = padding + row * (tile_h + padding), padding + column * (tile_w + padding)
-        canvas[top : top + tile_h, left : left + tile_w] = np.kron(tile, np.ones((scale, scale), np.uint8))[..., None]
+    # All tiles at once: cells of (tile + padding below and right), laid out row by row, then a top-left margin.
+    cells = np.full((rows * columns, tile_h + padding, tile_w + padding), 40, np.uint8)
+    cells[:count, :tile_h, :tile_w] = tiles.repeat(scale, axis=1).repeat(scale, axis=2)
+    plane = cells.reshape(rows, columns, tile_h + padding, tile_w + padding).transpose(0, 2, 1, 3)
+    plane = np.pad(plane.reshape(rows * (tile_h + padding), columns * (tile_w + padding)), ((padding, 0), (padding, 0)))
+    plane[:padding], plane[:, :padding] = 40, 40
+    canvas = np.repeat(plane[..., None], 3, axis=2)
     if not captions:
         return canvas
     picture = Image.fromarray(canvas)

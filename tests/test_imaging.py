@@ -34,3 +34,18 @@ def test_gif_has_all_frames_and_bounces(tmp_path):
     with Image.open(path) as gif:
         assert gif.n_frames == 6  # 4 forward + 2 back
         assert gif.size == (28, 28)
+
+
+def test_grid_puts_every_tile_in_its_cell_and_leaves_the_rest_background():
+    images = torch.rand(7, 1, 5, 4) * 2 - 1
+    tiles = to_uint8(images)
+    scale, padding, columns = 3, 2, 3
+    picture = grid(images, columns=columns, scale=scale, padding=padding)
+    cell_h, cell_w = 5 * scale + padding, 4 * scale + padding
+    assert picture.shape == (3 * cell_h + padding, columns * cell_w + padding, 3)
+    expected = np.full(picture.shape[:2], 40, np.uint8)  # a straightforward reference, tile by tile
+    for index, tile in enumerate(tiles):
+        row, column = divmod(index, columns)
+        top, left = padding + row * cell_h, padding + column * cell_w
+        expected[top : top + 5 * scale, left : left + 4 * scale] = np.kron(tile, np.ones((scale, scale), np.uint8))
+    assert all(np.array_equal(picture[..., channel], expected) for channel in range(3))
