@@ -238,6 +238,9 @@ class ProcessTrainingJob(TrainingJob):
                 encoding="utf-8",
                 cwd=PROJECT_ROOT,
                 env=env,
+                # Its own session: a Ctrl+C meant for the server does not kill the run mid-step; it sees the
+                # server's end as its input closing, and stops and saves.
+                start_new_session=True,
             )
             self.process.stdin.write(json.dumps(self.request) + "\n")
             self.process.stdin.flush()

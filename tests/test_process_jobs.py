@@ -116,3 +116,14 @@ def test_a_vanished_server_stops_the_worker_which_still_saves(runs):
     assert lines[-1] == {"type": "finished", "stopped": True, "result": "orphan"}
     weights = load_file(runs / "models" / "orphan" / "model.safetensors")
     assert weights and all(torch.isfinite(t).all() for t in weights.values())
+
+
+def test_a_crashed_trainer_process_is_reported_not_waited_for(runs):
+    job = JobManager().submit(ProcessTrainingJob(request("crash", 5000), 0, 5000))
+    while job.snapshot()[1].step < 2:
+        assert not job.done, job.snapshot()[1].message
+        time.sleep(0.05)
+    job.process.kill()  # what an out-of-memory kill or a segfault looks like from the server
+    wait(job, timeout=30)
+    _, status = job.snapshot()
+    assert status.state == FAILED and "ended unexpectedly" in status.message
