@@ -8,7 +8,7 @@ Targets (2-core CPU): model time <= 30 ms, API p95 reported.
 import argparse
 
 import torch
-from common import concurrent_clients, time_it
+from common import call_http, concurrent_clients, http_client, time_it
 from gradio_client import handle_file
 
 from genmodels.data import held_out_digits
@@ -40,7 +40,23 @@ def main() -> None:
         warm = Client(url, verbose=False)
         image_a, _ = warm.predict(3, api_name="/vae_digit_a")
         image_b, _ = warm.predict(10, api_name="/vae_digit_b")
-        print("End-to-end API latency through gradio_client:")
+        print("End-to-end API latency, inputs to downloaded strip and GIF:")
+        print(" through Gradio's REST API with lean HTTP clients (the two digits picked once, as on the page):")
+
+        def digits(http):
+            """Pick digits A and B in this session; their pictures are the interpolation's inputs."""
+            picked = [call_http(http, api, [index])[0] for api, index in (("vae_digit_a", 3), ("vae_digit_b", 10))]
+            return [{"path": image["path"], "meta": {"_type": "gradio.FileData"}} for image in picked]
+
+        pairs = {}
+
+        def rest(http, index, request):
+            if id(http) not in pairs:
+                pairs[id(http)] = digits(http)
+            call_http(http, "vae_interpolate", ["vae-16d", *pairs[id(http)], 16, "spherical (slerp)", True])
+
+        concurrent_clients(url, 8, args.requests_per_client, rest, "/vae_interpolate, 16 steps", http_client)
+        print(" through gradio_client (it uploads both pictures on every call):")
 
         def call(client, index, request):
             client.predict(
@@ -53,7 +69,7 @@ def main() -> None:
                 api_name="/vae_interpolate",
             )
 
-        concurrent_clients(url, 8, args.requests_per_client, call, "/vae_interpolate, 16 steps, strip + GIF")
+        concurrent_clients(url, 8, args.requests_per_client, call, "/vae_interpolate, 16 steps")
     finally:
         process.terminate()
         process.wait(timeout=20)

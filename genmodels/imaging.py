@@ -70,7 +70,7 @@ def write_gif(
 ) -> Path:
     """Write frames (N, 1, H, W) as a looping animated GIF (there and back when `bounce`)."""
     tiles = to_uint8(images, value_range)
-    frames = [Image.fromarray(np.kron(tile, np.ones((scale, scale), np.uint8))) for tile in tiles]
+    frames = [Image.fromarray(tile) for tile in tiles.repeat(scale, axis=1).repeat(scale, axis=2)]
     if bounce and len(frames) > 2:
         frames = frames + frames[-2:0:-1]
     # A per-file comment makes every GIF's bytes unique: servers that cache files by content hash then never
