@@ -120,7 +120,8 @@ class TrainingJob:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
-        self.status = JobStatus(QUEUED, self.trainer.step, self.trainer.config.steps)
+        if self.trainer is not None:  # a ProcessTrainingJob has no trainer in this process
+            self.status = JobStatus(QUEUED, self.trainer.step, self.trainer.config.steps)
 
     def stop(self) -> None:
         """Ask the job to stop after its current step (or to leave the queue)."""
@@ -207,10 +208,8 @@ class ProcessTrainingJob(TrainingJob):
         self.request = request
         self.status = JobStatus(QUEUED, start_step, total_steps)
         self.process: subprocess.Popen | None = None
+        self.threads: int | None = None  # torch threads the trainer process uses, once it has started
         self._pipe_lock = threading.Lock()
-
-    def __post_init__(self):  # the status is set in __init__: there is no trainer object in this process
-        pass
 
     def stop(self) -> None:
         super().stop()
@@ -242,7 +241,10 @@ class ProcessTrainingJob(TrainingJob):
                 # server's end as its input closing, and stops and saves.
                 start_new_session=True,
             )
-            self.process.stdin.write(json.dumps(self.request) + "\n")
+            # Jobs that may run side by side share the cores: without this, N runs of T threads each would
+            # spin-wait against each other on T cores.
+            threads = max(1, torch.get_num_threads() // self.manager.max_jobs)
+            self.process.stdin.write(json.dumps(self.request | {"threads": threads}) + "\n")
             self.process.stdin.flush()
         if self.stop_event.is_set():  # stopped while the process was starting
             self._tell("stop")
@@ -256,6 +258,7 @@ class ProcessTrainingJob(TrainingJob):
                     update = JobUpdate(**message, preview=decode_tensor(preview) if preview else None)
                     self._record(update, step=update.step, steps_per_second=update.steps_per_second)
                 elif kind == "started":
+                    self.threads = message["threads"]
                     self._record(step=message["step"], total_steps=message["total_steps"])
                 else:
                     outcome = {"type": kind, **message}

@@ -1,12 +1,13 @@
 """The process that trains one Training-tab run (started by genmodels.jobs.ProcessTrainingJob).
 
-Input (standard input): one JSON line, {"spec": RunSpec fields, "text": str or null, "evaluate_every": int},
-then optionally a line "stop". A "stop" line, or the input closing (the server has gone), stops training after
-the current step; what was learned is saved either way.
+Input (standard input): one JSON line, {"spec": RunSpec fields, "text": str or null, "evaluate_every": int,
+"threads": torch threads (optional)}, then optionally a line "stop". A "stop" line, or the input closing (the
+server has gone), stops training after the current step; what was learned is saved either way.
 
-Output (standard output, JSON lines): {"type": "started", "step", "total_steps"}, one {"type": "update", "step",
-"losses", "steps_per_second", ["quality", "text", "preview"]} per step, then {"type": "finished", "stopped",
-"result"} or {"type": "failed", "message"}. Anything else written to standard output goes to standard error.
+Output (standard output, JSON lines): {"type": "started", "step", "total_steps", "threads"}, one
+{"type": "update", "step", "losses", "steps_per_second", ["quality", "text", "preview"]} per step, then
+{"type": "finished", "stopped", "result"} or {"type": "failed", "message"}. Anything else written to standard
+output goes to standard error.
 
     python -m genmodels.training_worker < request.json
 """
@@ -41,15 +42,19 @@ def listen(stop: threading.Event) -> None:
 
 
 def train(request: dict, channel: Channel, stop: threading.Event) -> None:
+    import torch
+
     from .jobs import encode_tensor
     from .registry import Registry
     from .training_runs import Run, RunSpec
 
+    if request.get("threads"):
+        torch.set_num_threads(int(request["threads"]))
     spec = RunSpec(**request["spec"])
     classifier = Registry().load("mnist-classifier", "classifier") if spec.family != "chargpt" else None
     run = Run(spec, request.get("text"), classifier)
     trainer = run.trainer
-    channel.send("started", step=trainer.step, total_steps=trainer.config.steps)
+    channel.send("started", step=trainer.step, total_steps=trainer.config.steps, threads=torch.get_num_threads())
     every = int(request.get("evaluate_every") or 0)
     started, start_step = time.perf_counter(), trainer.step
     for event in trainer.run(stop):

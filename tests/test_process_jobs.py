@@ -127,3 +127,12 @@ def test_a_crashed_trainer_process_is_reported_not_waited_for(runs):
     wait(job, timeout=30)
     _, status = job.snapshot()
     assert status.state == FAILED and "ended unexpectedly" in status.message
+
+
+def test_jobs_that_may_run_together_split_the_cores(runs):
+    alone = JobManager(max_jobs=1).submit(ProcessTrainingJob(request("alone", 2), 0, 2))
+    shared = JobManager(max_jobs=2).submit(ProcessTrainingJob(request("shared", 2), 0, 2))
+    wait(alone)
+    wait(shared)
+    assert alone.threads == torch.get_num_threads()
+    assert shared.threads == max(1, torch.get_num_threads() // 2)
