@@ -263,7 +263,13 @@ class ProcessTrainingJob(TrainingJob):
                 else:
                     outcome = {"type": kind, **message}
         finally:
-            code = self.process.wait()
+            if outcome is None and self.process.poll() is None:  # reading failed while the run goes on
+                self._tell("stop")
+            try:
+                code = self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                code = self.process.wait()
             self.process.stdout.close()
             with self._pipe_lock:
                 self.process.stdin.close()

@@ -37,6 +37,7 @@ from .trainers import (
     VAETrainConfig,
     VAETrainer,
     evaluate_chargpt,
+    keep_freed_memory,
 )
 from .vae import VAEConfig
 
@@ -297,6 +298,7 @@ def train_chargpt(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    keep_freed_memory()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", choices=["classifier", "gan", "vae", "chargpt"])
     parser.add_argument("--out", type=Path, help="checkpoint folder to write")

@@ -6,6 +6,7 @@ The CLI (genmodels.train) and the Training tab consume the same loops.
 from __future__ import annotations
 
 import copy
+import ctypes
 import json
 import math
 import threading
@@ -32,6 +33,22 @@ class TrainEvent:
     step: int
     losses: dict[str, float]
     preview: torch.Tensor | None = None  # images (B, 1, 28, 28) in [-1, 1] from fixed noise
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed memory for reuse instead of handing it back to the OS after every step.
+
+    A training step allocates and frees tens of MB of activations; with glibc's adaptive defaults a fresh
+    process kept returning that memory and faulting it back in (measured at batch 128: 2,500-16,000 page
+    faults per step and 4.7-5.3 steps/s; with this, 6 faults and 5.2 steps/s every time). For training
+    processes (the CLI and the Training tab's worker), not for the server. False where this is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 32 * 2**20) and libc.mallopt(m_trim_threshold, 256 * 2**20))
+    except (OSError, AttributeError):
+        return False
 
 
 def _flatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer) -> tuple[dict, list]:

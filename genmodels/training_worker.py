@@ -46,8 +46,10 @@ def train(request: dict, channel: Channel, stop: threading.Event) -> None:
 
     from .jobs import encode_tensor
     from .registry import Registry
+    from .trainers import keep_freed_memory
     from .training_runs import Run, RunSpec
 
+    keep_freed_memory()
     if request.get("threads"):
         torch.set_num_threads(int(request["threads"]))
     spec = RunSpec(**request["spec"])
