@@ -5,7 +5,7 @@
 Targets (2-core CPU): model time <= 50 ms, API p95 <= 300 ms, start-to-ready <= 10 s.
 
 The 8 clients run here, on the server's own 2 cores, so whatever CPU a client spends is taken from the server.
-Two kinds are measured: plain HTTP calls to Gradio's REST API (about 2 ms of client CPU per call, so the
+Two kinds are measured: plain HTTP calls to Gradio's REST API (about 3 ms of client CPU per call, so the
 numbers are the server's), and gradio_client (tens of ms of client CPU per call, more than the server needs).
 """
 

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,23 +165,22 @@ class TrainingJob:
 
     def _train(self) -> tuple[bool, object]:
         """Run the trainer here; returns (stopped early, what `finish` returned)."""
-        started, start_step = time.perf_counter(), self.trainer.step
-        for event in self.trainer.run(self.stop_event):
-            rate = (event.step - start_step) / max(time.perf_counter() - started, 1e-9)
-            quality = None
-            if (
-                self.evaluate
-                and self.evaluate_every
-                and (event.step % self.evaluate_every == 0 or event.step == self.trainer.config.steps)
-            ):
-                quality = self.evaluate(self.trainer)
-            self._record(
-                JobUpdate(event.step, event.losses, event.preview, quality, rate),
-                step=event.step,
-                steps_per_second=rate,
-            )
+        for update in job_updates(self.trainer, self.stop_event, self.evaluate, self.evaluate_every):
+            self._record(update, step=update.step, steps_per_second=update.steps_per_second)
         stopped = self.stop_event.is_set() and self.trainer.step < self.trainer.config.steps
         return stopped, self.finish(self.trainer)
+
+
+def job_updates(trainer, stop_event, evaluate=None, evaluate_every: int = 0) -> Iterator[JobUpdate]:
+    """Train, yielding one update per step: losses, preview, steps/s since the first step, and the quality
+    measure evaluate(trainer) every `evaluate_every` steps and at the last step. Used in a job's thread and
+    in the trainer process alike."""
+    started, start_step = time.perf_counter(), trainer.step
+    for event in trainer.run(stop_event):
+        rate = (event.step - start_step) / max(time.perf_counter() - started, 1e-9)
+        due = evaluate_every and (event.step % evaluate_every == 0 or event.step == trainer.config.steps)
+        quality = evaluate(trainer) if evaluate and due else None
+        yield JobUpdate(event.step, event.losses, event.preview, quality, rate)
 
 
 def encode_tensor(tensor: torch.Tensor) -> dict:

@@ -16,7 +16,6 @@ import json
 import os
 import sys
 import threading
-import time
 import traceback
 
 
@@ -44,7 +43,7 @@ def listen(stop: threading.Event) -> None:
 def train(request: dict, channel: Channel, stop: threading.Event) -> None:
     import torch
 
-    from .jobs import encode_tensor
+    from .jobs import encode_tensor, job_updates
     from .registry import Registry
     from .trainers import keep_freed_memory
     from .training_runs import Run, RunSpec
@@ -58,19 +57,14 @@ def train(request: dict, channel: Channel, stop: threading.Event) -> None:
     trainer = run.trainer
     channel.send("started", step=trainer.step, total_steps=trainer.config.steps, threads=torch.get_num_threads())
     every = int(request.get("evaluate_every") or 0)
-    started, start_step = time.perf_counter(), trainer.step
-    for event in trainer.run(stop):
-        fields = {
-            "step": event.step,
-            "losses": event.losses,
-            "steps_per_second": (event.step - start_step) / max(time.perf_counter() - started, 1e-9),
-        }
-        if every and (event.step % every == 0 or event.step == trainer.config.steps):
-            fields["quality"] = run.evaluate()
+    for update in job_updates(trainer, stop, lambda _: run.evaluate(), every):
+        fields = {"step": update.step, "losses": update.losses, "steps_per_second": update.steps_per_second}
+        if update.quality is not None:
+            fields["quality"] = update.quality
             if spec.family == "chargpt":
                 fields["text"] = run.sample_text()
-        if event.preview is not None:
-            fields["preview"] = encode_tensor(event.preview)
+        if update.preview is not None:
+            fields["preview"] = encode_tensor(update.preview)
         channel.send("update", **fields)
     stopped = stop.is_set() and trainer.step < trainer.config.steps
     channel.send("finished", stopped=stopped, result=run.finish())

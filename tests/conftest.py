@@ -1,6 +1,7 @@
 """Shared fixtures: tiny models for fast unit tests, the shared data directory, the shipped checkpoints."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,14 @@ ARTIFACTS = PROJECT_ROOT / "artifacts"
 
 os.environ.setdefault("GENLAB_DATA_DIR", str(SHARED_DATA))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
+
+
+def wait_until_done(job, timeout: float = 120) -> None:
+    """Wait for a training job to end (finished, stopped or failed); fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not job.done and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert job.done, f"the job did not end within {timeout} s"
 
 
 def tiny_gan(conditional: bool = False, seed: int = 0) -> GAN:

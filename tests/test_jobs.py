@@ -8,6 +8,7 @@ import torch
 from genmodels.gan import GANConfig
 from genmodels.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, JobManager, TrainingJob
 from genmodels.trainers import GANTrainConfig, GANTrainer
+from tests.conftest import wait_until_done
 
 TINY = GANConfig(z_dim=8, g_channels=4, d_channels=4)
 
@@ -22,13 +23,6 @@ def trainer(steps=6, preview_every=0):
     )
 
 
-def wait(job, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not job.done and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert job.done
-
-
 def test_a_job_streams_updates_evaluates_and_saves():
     saved = []
     job = TrainingJob(
@@ -38,7 +32,7 @@ def test_a_job_streams_updates_evaluates_and_saves():
         evaluate_every=3,
     )
     JobManager().submit(job)
-    wait(job)
+    wait_until_done(job)
     updates, status = job.snapshot()
     assert [u.step for u in updates] == [1, 2, 3, 4, 5, 6]
     assert [u.quality for u in updates if u.quality] == [{"score": 3.0}, {"score": 6.0}]
@@ -55,7 +49,7 @@ def test_stop_keeps_what_was_learned():
     while job.snapshot()[1].step < 3:
         time.sleep(0.01)
     job.stop()
-    wait(job)
+    wait_until_done(job)
     _, status = job.snapshot()
     assert status.state == STOPPED and 3 <= status.result < 10_000
 
@@ -71,11 +65,11 @@ def test_server_wide_limit_queues_jobs_in_order():
     assert second.snapshot()[1].state == QUEUED and second.snapshot()[1].queue_position == 1
     assert third.snapshot()[1].queue_position == 2
     third.stop()  # leaves the queue without running
-    wait(third)
+    wait_until_done(third)
     assert third.snapshot()[1].state == STOPPED and third.snapshot()[0] == []
     first.stop()
-    wait(first)
-    wait(second)
+    wait_until_done(first)
+    wait_until_done(second)
     assert second.snapshot()[1].state == FINISHED
 
 
@@ -84,10 +78,10 @@ def test_a_failing_trainer_reports_and_frees_its_slot():
     broken = trainer(steps=5)
     broken.train_step = lambda: (_ for _ in ()).throw(RuntimeError("out of memory"))
     job = manager.submit(TrainingJob(broken, finish=lambda t: None))
-    wait(job)
+    wait_until_done(job)
     assert job.snapshot()[1].state == FAILED and "out of memory" in job.snapshot()[1].message
     after = manager.submit(TrainingJob(trainer(steps=2), finish=lambda t: "ok"))
-    wait(after)
+    wait_until_done(after)
     assert after.snapshot()[1].result == "ok"
 
 

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from genmodels.jobs import FAILED, FINISHED, STOPPED, JobManager, ProcessTrainingJob, decode_tensor, encode_tensor
 from genmodels.training_runs import RunSpec
 
-from .conftest import PROJECT_ROOT
+from .conftest import PROJECT_ROOT, wait_until_done
 
 TEXT = "To be, or not to be, that is the question. " * 60
 
@@ -30,13 +30,6 @@ def request(name, steps, family="chargpt", evaluate_every=0, **settings):
     return {"spec": asdict(spec), "text": TEXT if family == "chargpt" else None, "evaluate_every": evaluate_every}
 
 
-def wait(job, timeout=120):
-    deadline = time.monotonic() + timeout
-    while not job.done and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert job.done
-
-
 def test_tensors_cross_the_process_boundary_as_json():
     images = torch.rand(4, 1, 28, 28) * 2 - 1
     back = decode_tensor(json.loads(json.dumps(encode_tensor(images))))
@@ -46,7 +39,7 @@ def test_tensors_cross_the_process_boundary_as_json():
 
 def test_a_run_streams_every_step_with_quality_text_and_previews_then_saves(runs):
     job = JobManager().submit(ProcessTrainingJob(request("poet", 6, evaluate_every=3), 0, 6))
-    wait(job)
+    wait_until_done(job)
     updates, status = job.snapshot()
     assert status.state == FINISHED and status.result == "poet"
     assert [u.step for u in updates] == [1, 2, 3, 4, 5, 6]
@@ -57,9 +50,21 @@ def test_a_run_streams_every_step_with_quality_text_and_previews_then_saves(runs
     assert (runs / "states" / "poet" / "trainer.json").is_file()
 
 
+def test_same_seed_and_settings_give_the_same_loss_curve_through_the_trainer_process(runs):
+    curves = []
+    for name in ("twin-a", "twin-b"):
+        job = JobManager().submit(ProcessTrainingJob(request(name, 8, seed=5), 0, 8))
+        wait_until_done(job)
+        curves.append([update.losses for update in job.snapshot()[0]])
+    assert len(curves[0]) == 8 and curves[0] == curves[1]
+    other = JobManager().submit(ProcessTrainingJob(request("other-seed", 8, seed=6), 0, 8))
+    wait_until_done(other)
+    assert [update.losses for update in other.snapshot()[0]] != curves[0]
+
+
 def test_gan_previews_arrive_as_pictures(runs):
     job = JobManager().submit(ProcessTrainingJob(request("tiny-gan", 4, family="gan", batch_size=8), 0, 4))
-    wait(job)
+    wait_until_done(job)
     updates, status = job.snapshot()
     assert status.state == FINISHED
     previews = [u.preview for u in updates if u.preview is not None]
@@ -73,13 +78,13 @@ def test_stop_saves_and_resume_continues_the_same_run(runs):
         assert not job.done, job.snapshot()[1].message
         time.sleep(0.05)
     job.stop()
-    wait(job)
+    wait_until_done(job)
     _, status = job.snapshot()
     assert status.state == STOPPED and status.result == "paused"
     stopped_at = json.loads((runs / "states" / "paused" / "trainer.json").read_text())["step"]
     assert 5 <= stopped_at < 1000
     resumed = JobManager().submit(ProcessTrainingJob(request("paused", stopped_at + 3), stopped_at, stopped_at + 3))
-    wait(resumed)
+    wait_until_done(resumed)
     updates, status = resumed.snapshot()
     assert status.state == FINISHED
     assert [u.step for u in updates] == [stopped_at + 1, stopped_at + 2, stopped_at + 3]
@@ -90,10 +95,10 @@ def test_a_failing_run_reports_why_and_frees_its_slot(runs):
     bad = request("too-short", 5)
     bad["text"] = "tiny"
     job = manager.submit(ProcessTrainingJob(bad, 0, 5))
-    wait(job)
+    wait_until_done(job)
     assert job.snapshot()[1].state == FAILED and "too short" in job.snapshot()[1].message
     after = manager.submit(ProcessTrainingJob(request("after", 2), 0, 2))
-    wait(after)
+    wait_until_done(after)
     assert after.snapshot()[1].state == FINISHED
 
 
@@ -124,7 +129,7 @@ def test_a_crashed_trainer_process_is_reported_not_waited_for(runs):
         assert not job.done, job.snapshot()[1].message
         time.sleep(0.05)
     job.process.kill()  # what an out-of-memory kill or a segfault looks like from the server
-    wait(job, timeout=30)
+    wait_until_done(job, timeout=30)
     _, status = job.snapshot()
     assert status.state == FAILED and "ended unexpectedly" in status.message
 
@@ -132,7 +137,7 @@ def test_a_crashed_trainer_process_is_reported_not_waited_for(runs):
 def test_jobs_that_may_run_together_split_the_cores(runs):
     alone = JobManager(max_jobs=1).submit(ProcessTrainingJob(request("alone", 2), 0, 2))
     shared = JobManager(max_jobs=2).submit(ProcessTrainingJob(request("shared", 2), 0, 2))
-    wait(alone)
-    wait(shared)
+    wait_until_done(alone)
+    wait_until_done(shared)
     assert alone.threads == torch.get_num_threads()
     assert shared.threads == max(1, torch.get_num_threads() // 2)
