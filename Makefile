@@ -20,8 +20,14 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed
 .cache/smollm2-135m-instruct/model.safetensors: | $(VENV)/.app-installed
 	$(PY) -m genmodels.smollm
 
-setup: $(VENV)/.app-installed .cache/smollm2-135m-instruct/model.safetensors
-setup-dev: $(VENV)/.dev-installed .cache/smollm2-135m-instruct/model.safetensors
+# GenLab's fused C++ decode step for SmolLM2, built once per CPU into .cache/extensions (a minute on 2 cores).
+# Without a C++ compiler this prints why and the app uses the Python decode path.
+.cache/extensions/.built: genmodels/csrc/decode_step.cpp | $(VENV)/.app-installed
+	$(PY) -m genmodels.decode_extension
+	@mkdir -p $(@D) && touch $@
+
+setup: $(VENV)/.app-installed .cache/smollm2-135m-instruct/model.safetensors .cache/extensions/.built
+setup-dev: $(VENV)/.dev-installed .cache/smollm2-135m-instruct/model.safetensors .cache/extensions/.built
 
 run: setup
 	$(PY) app.py

@@ -1,18 +1,32 @@
 """A lean decode path for Llama-architecture models such as SmolLM2.
 
-The same maths as transformers' LlamaForCausalLM, with what matters for one token at a time on a CPU:
-fused q/k/v and gate/up projections (fewer, larger matmuls), a key/value cache that grows in place, no
-per-call framework overhead, and (optionally) int8 weights for decoding. Decoding one token is bound by
-reading the weights, so int8 weights (per output channel) with int8 dynamic activations (one scale per token)
-read a quarter of the float32 bytes. The prompt is prefilled with the float32 weights, where one activation
-scale would have to span many tokens. The residual stream and the norms stay in float32.
+The same maths as transformers' LlamaForCausalLM, arranged for one token at a time on a small CPU, where a
+decode step is a few dozen small operations per layer and each operation's fixed cost counts as much as its
+arithmetic:
+- fused q/k/v and gate/up projections (fewer, larger matrix products), each through a packed kernel from
+  `lm_kernels` (float32, bfloat16, int8 or 4-bit weights), chosen by measurement and an accuracy check;
+- rotary embeddings as one complex multiplication: the q and k rows are permuted once at load so that each
+  rotated pair sits side by side (the attention scores are unchanged, since q and k get the same permutation);
+- the attention scale folded into the q rows, a key/value cache that grows in place, fused RMSNorm;
+- the residual stream, norms, attention and cache in float32 (on a GPU: the kernel's half precision).
 """
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
+
+from . import decode_extension
+from .lm_kernels import KERNELS, LINEAR, PackedLinear, candidates, measure_seconds, requested_kernel
+
+SCORE_CHUNK_TOKENS = 64  # positions whose vocabulary-wide logits exist at once while scoring
+# The accuracy self-check: teacher-forced through the decode path, against float32 on the same tokens.
+SELF_CHECK_MAX_PERPLEXITY_CHANGE = 0.005
+SELF_CHECK_MAX_MEAN_KL_NATS = 0.001
+# Paths whose matrix products time slower than this multiple of the fastest are not worth building and checking.
+SHORTLIST_SLOWDOWN = 2.0
 
 
 @dataclass
@@ -22,85 +36,108 @@ class KVCache:
     length: int = 0
 
 
-def _pack_int8(weight_t: torch.Tensor):
-    """(in, out) float weights -> fbgemm's packed int8 weights with one scale per output channel."""
-    weight = weight_t.t().float().contiguous()
-    scales = (weight.abs().amax(dim=1).clamp_min(1e-8) / 127.0).double()
-    zero_points = torch.zeros_like(scales, dtype=torch.long)
-    quantized = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
-    return torch.ops.quantized.linear_prepack(quantized, None)
+@dataclass(frozen=True)
+class KernelReport:
+    """Why a kernel decodes this model: what was measured and checked at load time."""
+
+    kernel: str
+    forced: bool
+    seconds_per_step: dict[str, float]  # kernel -> one decode step's matrix products, measured on one layer
+    checks: dict[str, tuple[float, float]]  # kernel -> (perplexity change, mean KL in nats) on the check text
+    tokens_per_second: dict[str, float]  # kernel -> its real decode speed during the check
+    rejected: dict[str, str]  # kernel -> why it was not used
+    load_seconds: float = 0.0
 
 
-def int8_available() -> bool:
-    return "fbgemm" in torch.backends.quantized.supported_engines
+def _interleave_rotary_rows(weight: torch.Tensor, heads: int, head_dim: int) -> torch.Tensor:
+    """Reorder each head's rows from (first halves, second halves) to pairs (i, i + head_dim / 2) side by side."""
+    out_features, in_features = weight.shape
+    per_head = weight.reshape(heads, 2, head_dim // 2, in_features)  # (heads, half, pair index, in)
+    return per_head.transpose(1, 2).reshape(out_features, in_features)
 
 
 class FastLlama:
-    """Read-only weights shared by every request; each request owns its KVCache."""
+    """Packed read-only weights shared by every request; each request owns its KVCache."""
 
-    def __init__(self, model, dtype: torch.dtype = torch.float32, int8_decode: bool = False):
+    def __init__(self, model, kernel: str = "float32", fused: bool | None = None):
         config = model.config
-        state = {name: tensor.detach() for name, tensor in model.state_dict().items()}
-        self.dtype = dtype
         self.device = next(model.parameters()).device
+        self.kernel = kernel
+        path = KERNELS[kernel]
+        state = {name: tensor.detach() for name, tensor in model.state_dict().items()}
         self.layers = config.num_hidden_layers
         self.heads = config.num_attention_heads
         self.kv_heads = config.num_key_value_heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
+        self.hidden = config.hidden_size
+        self.intermediate = config.intermediate_size
         self.eps = config.rms_norm_eps
+        self.vocab = config.vocab_size
         theta = (getattr(config, "rope_parameters", None) or {}).get(
             "rope_theta", getattr(config, "rope_theta", 10000.0)
         )
-        self.inv_freq = 1.0 / (theta ** (torch.arange(0, self.head_dim, 2, dtype=torch.float32) / self.head_dim))
-        self.embed = state["model.embed_tokens.weight"].to(dtype).contiguous()  # (V, H)
-        head = state.get("lm_head.weight", state["model.embed_tokens.weight"])
-        self.head = self.embed if head is state["model.embed_tokens.weight"] else head.to(dtype).contiguous()
-        self.norm = state["model.norm.weight"].float()
+        self.inv_freq = 1.0 / (theta ** (torch.arange(0, self.head_dim, 2, dtype=torch.float64) / self.head_dim))
+        self._rotations = torch.ones(0, self.head_dim // 2, dtype=torch.complex64, device=self.device)
+        # On a GPU the stream runs in the kernel's half precision; on a CPU always in float32.
+        half = {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(kernel)
+        self.dtype = half if half is not None and self.device.type != "cpu" else torch.float32
+        embed = state["model.embed_tokens.weight"]
+        self.embed = embed.to(self.dtype).contiguous()  # (V, H): rows are looked up, never multiplied
+        self.head: PackedLinear = LINEAR[path.head](state.get("lm_head.weight", embed).to(self.dtype))
+        self.norm = state["model.norm.weight"].to(self.dtype)
+        self.q_size, self.kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        pack = LINEAR[path.body]
+        scale = 1.0 / math.sqrt(self.head_dim)
         self.blocks = []
         for i in range(self.layers):
-            prefix = f"model.layers.{i}."
-            w = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            w = {k[len(f"model.layers.{i}.") :]: v for k, v in state.items() if k.startswith(f"model.layers.{i}.")}
+            q = _interleave_rotary_rows(w["self_attn.q_proj.weight"].float(), self.heads, self.head_dim) * scale
+            k = _interleave_rotary_rows(w["self_attn.k_proj.weight"].float(), self.kv_heads, self.head_dim)
             self.blocks.append(
                 {
-                    "qkv": torch.cat(
-                        [w["self_attn.q_proj.weight"], w["self_attn.k_proj.weight"], w["self_attn.v_proj.weight"]]
-                    )
-                    .to(dtype)
-                    .t()
-                    .contiguous(),  # (H, q + k + v)
-                    "o": w["self_attn.o_proj.weight"].to(dtype).t().contiguous(),
-                    "gate_up": torch.cat([w["mlp.gate_proj.weight"], w["mlp.up_proj.weight"]])
-                    .to(dtype)
-                    .t()
-                    .contiguous(),
-                    "down": w["mlp.down_proj.weight"].to(dtype).t().contiguous(),
-                    "ln1": w["input_layernorm.weight"].float(),
-                    "ln2": w["post_attention_layernorm.weight"].float(),
+                    "qkv": pack(torch.cat([q, k, w["self_attn.v_proj.weight"].float()]).to(self.dtype)),
+                    "o": pack(w["self_attn.o_proj.weight"].to(self.dtype)),
+                    "gate_up": pack(torch.cat([w["mlp.gate_proj.weight"], w["mlp.up_proj.weight"]]).to(self.dtype)),
+                    "down": pack(w["mlp.down_proj.weight"].to(self.dtype)),
+                    "ln1": w["input_layernorm.weight"].to(self.dtype),
+                    "ln2": w["post_attention_layernorm.weight"].to(self.dtype),
                 }
             )
-        self.q_size = self.heads * self.head_dim
-        self.kv_size = self.kv_heads * self.head_dim
-        self.intermediate = config.intermediate_size
-        self.int8_decode = bool(int8_decode) and self.device.type == "cpu" and int8_available()
-        self.packed: list[dict] = []
-        if self.int8_decode:
-            torch.backends.quantized.engine = "fbgemm"
-            names = ("qkv", "o", "gate_up", "down")
-            self.packed = [{name: _pack_int8(block[name]) for name in names} for block in self.blocks]
-            self.packed_head = _pack_int8(self.head.t())
+        self.report: KernelReport | None = None
+        # One C++ call per decode step when the extension is built and the kernel is one it knows.
+        names = ("qkv", "o", "gate_up", "down")
+        fusable = self.device.type == "cpu" and all(b[n].fused_kind is not None for b in self.blocks for n in names)
+        kinds = {self.blocks[0][n].fused_kind for n in names} if fusable else set()
+        self.fused = bool(fused is not False and fusable and len(kinds) == 1 and decode_extension.load())
+        self._fused_kind = kinds.pop() if self.fused else None
+        self._fused_weights = (
+            [
+                tensor
+                for block in self.blocks
+                for tensor in (
+                    *(t for n in names for t in (block[n].weight, block[n].scales, block[n].minima)),
+                    block["ln1"].contiguous(),
+                    block["ln2"].contiguous(),
+                )
+            ]
+            if self.fused
+            else []
+        )
 
-    def _linear(self, x: torch.Tensor, index: int, name: str, decode: bool) -> torch.Tensor:
-        if decode:
-            return torch.ops.quantized.linear_dynamic(x.float().contiguous(), self.packed[index][name], False)
-        return x.to(self.dtype) @ self.blocks[index][name]
+    @property
+    def weight_bytes(self) -> int:
+        packed = [block[name] for block in self.blocks for name in ("qkv", "o", "gate_up", "down")]
+        return sum(linear.nbytes for linear in [*packed, self.head]) + self.embed.numel() * self.embed.element_size()
 
-    def _rms(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * weight).to(self.dtype)
-
-    def _rope(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        half = x.shape[-1] // 2
-        rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-        return (x.float() * cos + rotated.float() * sin).to(self.dtype)
+    def _rotation(self, start: int, end: int) -> torch.Tensor:
+        """e^(i * position * inv_freq) for positions start..end-1: (T, head_dim / 2) complex."""
+        if end > self._rotations.shape[0]:
+            capacity = max(end, 2 * self._rotations.shape[0], 256)
+            angles = torch.arange(capacity, dtype=torch.float64)[:, None] * self.inv_freq[None, :]
+            self._rotations = torch.polar(torch.ones_like(angles), angles).to(torch.complex64).to(self.device)
+            self._cos = self._rotations.real.contiguous()
+            self._sin = self._rotations.imag.contiguous()
+        return self._rotations[start:end]
 
     def _grow(self, cache: KVCache, needed: int) -> None:
         capacity = cache.keys[0].shape[1] if cache.keys else 0
@@ -120,62 +157,189 @@ class FastLlama:
                 cache.keys.append(keys)
                 cache.values.append(values)
 
+    def _linear(self, packed: PackedLinear, x: torch.Tensor) -> torch.Tensor:
+        return packed(x).to(self.dtype)
+
     @torch.inference_mode()
-    def forward(self, ids: list[int], cache: KVCache, all_positions: bool = False) -> torch.Tensor:
-        """Append ids to the cache; float32 logits (V,) for the next token, or (T, V) for every position."""
+    def hidden_states(self, ids: list[int], cache: KVCache) -> torch.Tensor:
+        """Append ids to the cache; the final normed hidden state of each new position (T, H)."""
         count, start = len(ids), cache.length
-        self._grow(cache, start + count)
-        positions = torch.arange(start, start + count, dtype=torch.float32)
-        angles = positions[:, None] * self.inv_freq[None, :]  # (T, head_dim / 2)
-        cos = torch.cat([angles, angles], dim=-1).cos()[None]  # (1, T, head_dim)
-        sin = torch.cat([angles, angles], dim=-1).sin()[None]
-        x = self.embed[torch.tensor(ids, device=self.device)].float()  # (T, H) residual stream in float32
-        mask = None
-        if count > 1:  # query i sees keys up to start + i
-            keys_at = torch.arange(start + count)[None, :]
-            mask = keys_at <= (torch.arange(count)[:, None] + start)
         end = start + count
-        decode = self.int8_decode and count == 1
+        self._grow(cache, end)
+        rotation = self._rotation(start, end)[:, None, :]  # (T, 1, head_dim / 2)
+        x = self.embed[torch.tensor(ids, device=self.device)]  # (T, H) the residual stream
+        if count == 1 and self.fused:
+            x = torch.ops.genlab.decode_step(
+                x,
+                self._fused_weights,
+                cache.keys,
+                cache.values,
+                self._cos,
+                self._sin,
+                start,
+                self._fused_kind,
+                self.heads,
+                self.kv_heads,
+                self.eps,
+            )
+            cache.length = end
+            return F.rms_norm(x, (self.hidden,), self.norm, self.eps)
+        group = self.heads // self.kv_heads
+        rotated_width = self.q_size + self.kv_size
         for index, block in enumerate(self.blocks):
-            qkv = self._linear(self._rms(x, block["ln1"]), index, "qkv", decode).to(self.dtype)  # (T, q + k + v)
-            q = qkv[:, : self.q_size].view(count, self.heads, self.head_dim).transpose(0, 1)  # (heads, T, hd)
-            k = (
-                qkv[:, self.q_size : self.q_size + self.kv_size]
-                .view(count, self.kv_heads, self.head_dim)
-                .transpose(0, 1)
+            qkv = self._linear(block["qkv"], F.rms_norm(x, (self.hidden,), block["ln1"], self.eps))  # (T, q+k+v)
+            pairs = qkv[:, :rotated_width].float().reshape(count, self.heads + self.kv_heads, self.head_dim // 2, 2)
+            qk = torch.view_as_real(torch.view_as_complex(pairs) * rotation).reshape(count, -1, self.head_dim)
+            keys, values = cache.keys[index], cache.values[index]
+            keys[:, start:end] = qk[:, self.heads :].transpose(0, 1)
+            values[:, start:end] = qkv[:, rotated_width:].reshape(count, self.kv_heads, self.head_dim).transpose(0, 1)
+            q = qk[:, : self.heads].to(self.dtype)  # (T, heads, head_dim), already scaled by 1 / sqrt(head_dim)
+            if count == 1:  # one query: a product and a softmax per key/value head, no mask
+                q = q.reshape(self.kv_heads, group, self.head_dim)  # heads 0..g-1 share key/value head 0, ...
+                weights = torch.softmax(q @ keys[:, :end].transpose(1, 2), dim=-1)  # (kv_heads, group, end)
+                attention = (weights @ values[:, :end]).reshape(1, self.q_size)
+            else:  # query i sees keys up to start + i
+                mask = (
+                    torch.arange(end, device=self.device)[None, :]
+                    <= torch.arange(start, end, device=self.device)[:, None]
+                )
+                attention = F.scaled_dot_product_attention(
+                    q.transpose(0, 1)[None],
+                    keys[None, :, :end],
+                    values[None, :, :end],
+                    attn_mask=mask,
+                    scale=1.0,
+                    enable_gqa=True,
+                )[0]  # (heads, T, head_dim)
+                attention = attention.transpose(0, 1).reshape(count, self.q_size)
+            x = x + self._linear(block["o"], attention)
+            gate_up = self._linear(block["gate_up"], F.rms_norm(x, (self.hidden,), block["ln2"], self.eps))
+            x = x + self._linear(
+                block["down"], F.silu(gate_up[:, : self.intermediate]) * gate_up[:, self.intermediate :]
             )
-            v = qkv[:, self.q_size + self.kv_size :].view(count, self.kv_heads, self.head_dim).transpose(0, 1)
-            cache.keys[index][:, start:end] = self._rope(k, cos, sin)
-            cache.values[index][:, start:end] = v
-            attention = F.scaled_dot_product_attention(
-                self._rope(q, cos, sin)[None],
-                cache.keys[index][None, :, :end],
-                cache.values[index][None, :, :end],
-                attn_mask=mask,
-                enable_gqa=True,
-            )[0]  # (heads, T, hd)
-            x = x + self._linear(attention.transpose(0, 1).reshape(count, self.q_size), index, "o", decode).float()
-            gate, up = self._linear(self._rms(x, block["ln2"]), index, "gate_up", decode).split(
-                self.intermediate, dim=-1
-            )
-            x = x + self._linear(F.silu(gate) * up, index, "down", decode).float()
         cache.length = end
-        last = self._rms(x if all_positions else x[-1:], self.norm)  # (T or 1, H)
-        if all_positions:
-            return (last @ self.head.t()).float().cpu()
-        if decode:
-            return torch.ops.quantized.linear_dynamic(last.float(), self.packed_head, False)[0].cpu()
-        return (last @ self.head.t()).float()[0].cpu()
+        return F.rms_norm(x, (self.hidden,), self.norm, self.eps)
+
+    @torch.inference_mode()
+    def forward(self, ids: list[int], cache: KVCache) -> torch.Tensor:
+        """Append ids to the cache; float32 logits (V,) on the CPU for the token after them."""
+        return self.head(self.hidden_states(ids, cache)[-1:].float())[0].float().cpu()
+
+    @torch.inference_mode()
+    def score(self, ids: list[int]) -> list[float]:
+        """log p(ids[i] | ids[:i]) for i >= 1 in nats, never holding more than a chunk of vocabulary-wide logits."""
+        states = self.hidden_states(ids[:-1], KVCache())  # (T - 1, H)
+        targets = torch.tensor(ids[1:], device=self.device)
+        scores = []
+        for begin in range(0, states.shape[0], SCORE_CHUNK_TOKENS):
+            logits = self.head(states[begin : begin + SCORE_CHUNK_TOKENS].float()).double()
+            chosen = targets[begin : begin + SCORE_CHUNK_TOKENS]
+            scores += (logits.gather(1, chosen[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)).tolist()
+        return scores
+
+
+def decode_path_log_probs(fast: FastLlama, ids: list[int], timing: list | None = None) -> torch.Tensor:
+    """Teacher-forced one token at a time through the cache, exactly as generation runs: (T - 1, V) log-probs.
+
+    If `timing` is a list, the decode steps' tokens per second is appended to it.
+    """
+    cache = KVCache()
+    logits = [fast.forward(ids[:1], cache)]
+    started = time.perf_counter()
+    for token in ids[1:-1]:
+        logits.append(fast.forward([token], cache))
+    if timing is not None:
+        timing.append((len(ids) - 2) / max(time.perf_counter() - started, 1e-9))
+    return torch.log_softmax(torch.stack(logits).double(), dim=-1)
 
 
 def decode_path_perplexity(fast: FastLlama, token_lists: list[list[int]]) -> float:
-    """Perplexity with teacher forcing one token at a time through the cache: exactly the path generation takes."""
+    """Perplexity with teacher forcing through the decode path, over several texts together."""
     total, count = 0.0, 0
     for ids in token_lists:
-        cache = KVCache()
-        logits = fast.forward(ids[:1], cache)
-        for token in ids[1:]:
-            total -= float(torch.log_softmax(logits.double(), dim=-1)[token])
-            count += 1
-            logits = fast.forward([token], cache)
+        log_probs = decode_path_log_probs(fast, ids)
+        total -= float(log_probs.gather(1, torch.tensor(ids[1:])[:, None]).sum())
+        count += len(ids) - 1
     return math.exp(total / count)
+
+
+def compare_to_reference(
+    fast: FastLlama, reference_log_probs: torch.Tensor, ids: list[int], timing: list | None = None
+) -> tuple[float, float]:
+    """(relative perplexity change, mean KL(reference || fast) in nats) over the positions of ids."""
+    log_probs = decode_path_log_probs(fast, ids, timing)
+    targets = torch.tensor(ids[1:])[:, None]
+    change = math.exp(float(reference_log_probs.gather(1, targets).mean() - log_probs.gather(1, targets).mean())) - 1
+    kl = float((reference_log_probs.exp() * (reference_log_probs - log_probs)).sum(dim=-1).mean())
+    return change, kl
+
+
+def _step_matrices(model, kernel: str) -> tuple[list[PackedLinear], PackedLinear]:
+    """One layer's projections and the output head in `kernel`'s layout, for timing a decode step's products."""
+    state = model.state_dict()
+    weight = {
+        name[len("model.layers.0.") :]: t.float() for name, t in state.items() if name.startswith("model.layers.0.")
+    }
+    matrices = [
+        torch.cat(
+            [weight["self_attn.q_proj.weight"], weight["self_attn.k_proj.weight"], weight["self_attn.v_proj.weight"]]
+        ),
+        weight["self_attn.o_proj.weight"],
+        torch.cat([weight["mlp.gate_proj.weight"], weight["mlp.up_proj.weight"]]),
+        weight["mlp.down_proj.weight"],
+    ]
+    pack, pack_head = LINEAR[KERNELS[kernel].body], LINEAR[KERNELS[kernel].head]
+    head = state.get("lm_head.weight", state["model.embed_tokens.weight"]).float()
+    return [pack(matrix) for matrix in matrices], pack_head(head)
+
+
+def reference_log_probs(model, ids: list[int]) -> torch.Tensor:
+    """float32 log-probabilities (T - 1, V) of the model's own forward pass: what every kernel is checked against."""
+    with torch.inference_mode():
+        logits = model(torch.tensor([ids], device=next(model.parameters()).device)).logits[0, :-1]
+    return torch.log_softmax(logits.double().cpu(), dim=-1)
+
+
+def load_fast_llama(model, check_ids: list[int], kernel: str | None = None) -> FastLlama:
+    """The fastest decode path for this machine that keeps float32's quality on check_ids (or the one forced).
+
+    `kernel` or $GENLAB_LM_KERNEL forces one (its check is reported, not enforced). Otherwise every kernel that
+    runs here is timed on one layer's matrices plus the head, and the fastest whose decode path stays within
+    SELF_CHECK_* of float32 on check_ids is used; float32, which is the reference itself, is the fallback.
+    """
+    started = time.perf_counter()
+    device = next(model.parameters()).device
+    forced = kernel or requested_kernel()
+    if forced is not None and device.type not in KERNELS[forced].devices:
+        raise ValueError(f"the {forced!r} decode path does not run on {device.type}")
+    names = [forced] if forced else candidates(device)
+    timings: dict[str, float] = {}
+    if len(names) > 1 and device.type == "cpu":
+        hidden, intermediate = model.config.hidden_size, model.config.intermediate_size
+        for name in names:
+            layer, head = _step_matrices(model, name)
+            per_layer = measure_seconds(layer, [hidden, hidden, hidden, intermediate])
+            timings[name] = per_layer * model.config.num_hidden_layers + measure_seconds([head], [hidden])
+        fastest = min(timings.values())
+        names = sorted((n for n in names if timings[n] <= SHORTLIST_SLOWDOWN * fastest), key=timings.__getitem__)
+    elif len(names) > 1:  # on a GPU every path is fast; half precision reads half the bytes
+        preference = ("bfloat16", "float16", "float32")
+        names = sorted((name for name in names if name in preference), key=preference.index)[:1]
+    reference = reference_log_probs(model, check_ids)
+    checks, rejected, speeds = {}, {}, {}
+    passed: list[FastLlama] = []
+    for name in names:  # each shortlisted path, built whole: checked, and its real decode speed measured
+        fast = FastLlama(model, name)
+        timing: list[float] = []
+        checks[name] = compare_to_reference(fast, reference, check_ids, timing)
+        speeds[name] = timing[0]
+        change, kl = checks[name]
+        if forced or (abs(change) <= SELF_CHECK_MAX_PERPLEXITY_CHANGE and kl <= SELF_CHECK_MAX_MEAN_KL_NATS):
+            passed.append(fast)
+        else:
+            rejected[name] = f"perplexity {100 * change:+.2f}%, mean KL {kl:.4f} nats against float32"
+    chosen = max(passed, key=lambda fast: speeds[fast.kernel]) if passed else FastLlama(model, "float32")
+    chosen.report = KernelReport(
+        chosen.kernel, forced is not None, timings, checks, speeds, rejected, time.perf_counter() - started
+    )
+    return chosen
