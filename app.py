@@ -49,7 +49,10 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> ar
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args()
-    build_app().launch(
+    registry = Registry()
+    text_models = TextModels(registry)
+    text_models.preload()  # the page answers at once; SmolLM2 gets ready in the background
+    build_app(registry, text_models).launch(
         server_name=args.host,
         server_port=args.port,
         share=args.share,

@@ -58,9 +58,68 @@ def clean_prompt(prompt, notices: Notices) -> str:
     return kept
 
 
+LOAD_WAIT_LIMIT_SECONDS = 300  # a Generate that finds the model still loading waits at most this long
+LOAD_POLL_SECONDS = 0.5
+
+
+def status_line(name: str, status) -> str:
+    """A sentence for the page: is the model ready, and if not, how long until it should be."""
+    if status.state in ("ready", "absent"):
+        return ""
+    if status.state == "failed":
+        return f"⚠️ **{name}** {status.message}. The other models work."
+    left = max(status.expected_seconds - status.elapsed_seconds, 1.0)
+    progress = min(status.elapsed_seconds / max(status.expected_seconds, 1e-9), 0.99)
+    return (
+        f"⏳ **{name}** is getting ready: {status.message}. {status.elapsed_seconds:.0f} s of about "
+        f"{status.expected_seconds:.0f} s ({100 * progress:.0f}%); about {left:.0f} s left. "
+        "Press Generate now and your text starts as soon as it is ready."
+    )
+
+
 class TextTab:
     def __init__(self, models: TextModels):
         self.models = models
+
+    def wait_until_ready(self, name):
+        """While `name` loads in the background: yield a status sentence every half second, until it is ready."""
+        if not isinstance(name, str):
+            return
+        deadline = time.monotonic() + LOAD_WAIT_LIMIT_SECONDS
+        while True:
+            status = self.models.status(name)
+            if status.state in ("ready", "absent"):
+                return
+            if status.state == "failed" or time.monotonic() > deadline:
+                raise UserError(f"{name} {status.message}. Pick another model.")
+            yield status_line(name, status)
+            time.sleep(LOAD_POLL_SECONDS)
+
+    def status(self, name):
+        """The model's readiness as JSON (state, message, seconds elapsed and expected, the decode path)."""
+        if not isinstance(name, str) or name not in self.models.names():
+            raise UserError("Unknown language model.")
+        status = self.models.status(name)
+        report = self.models.kernel_report(name)
+        answer = {
+            "model": name,
+            "state": status.state,
+            "message": status.message,
+            "elapsed_seconds": round(status.elapsed_seconds, 2),
+            "expected_seconds": round(status.expected_seconds, 2),
+        }
+        if report is not None:
+            answer["decode_path"] = report.kernel
+            answer["decode_tokens_per_second"] = {k: round(v, 1) for k, v in report.tokens_per_second.items()}
+            answer["rejected_paths"] = report.rejected
+        return json.dumps(answer)
+
+    def status_banner(self, name):
+        """The page's status line, and whether the timer that refreshes it should keep running."""
+        status = self.models.status(name) if isinstance(name, str) else None
+        if status is None:
+            return "", gr.Timer(active=False)
+        return status_line(name, status), gr.Timer(active=status.state not in ("ready", "absent", "failed"))
 
     def _model(self, name):
         try:
@@ -113,6 +172,8 @@ class TextTab:
         self, name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed, alternatives, use_chat
     ):
         """Stream 1-3 continuations token by token, then the surprise view and the prompt's perplexity."""
+        for line in self.wait_until_ready(name):
+            yield "", "", "", line, None
         notices, model, ids, settings, max_new_tokens, seed, alternatives = self._request(
             name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed, alternatives, use_chat
         )
@@ -204,6 +265,8 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
             "SmolLM2 and the Shakespeare char-GPT work offline; `distilgpt2`, `gpt2` and `SmolLM2-135M` are "
             "listed too when the Hugging Face Hub is reachable (or they are already cached)."
         )
+        model_status = gr.Markdown(elem_id="text-model-status")
+        status_timer = gr.Timer(1.0, active=True)
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
                 model = gr.Dropdown(names, value=names[0] if names else None, label="Model", elem_id="text-model")
@@ -271,4 +334,16 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
             **heavy,
         )
         demo.load(lambda: gr.update(choices=models.names()), None, model, api_visibility="private")
+        quick = {"concurrency_id": "text_status", "concurrency_limit": None, "queue": False}
+        gr.on(
+            [status_timer.tick, model.change, demo.load],
+            tab.status_banner,
+            model,
+            [model_status, status_timer],
+            api_visibility="private",
+            **quick,
+        )
+        gr.Button(visible=False).click(
+            friendly(tab.status), model, gr.Textbox(visible=False), api_name="text_status", **quick
+        )
     return model

@@ -120,10 +120,7 @@ class FastModel(HFModel):
         return self.fast.forward([token], state), state
 
     def score(self, ids: list[int]) -> list[float]:
-        from .fastllama import KVCache
-
-        logits = self.fast.forward(ids[:-1], KVCache(), all_positions=True).double()
-        return torch.log_softmax(logits, dim=-1).gather(1, torch.tensor(ids[1:]).unsqueeze(1)).squeeze(1).tolist()
+        return self.fast.score(ids)  # in chunks: never a tokens-by-vocabulary matrix for the whole prompt
 
 
 @dataclass(frozen=True)

@@ -104,9 +104,9 @@ def test_stop_ends_the_generation_on_the_server(client):
         api_name="/text_generate",
     )
     deadline = time.monotonic() + 120
-    while len(job.outputs()) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert len(job.outputs()) >= 3
+    while sum(1 for output in job.outputs() if output[0]) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)  # updates with text: the model may still be loading at first
+    assert sum(1 for output in job.outputs() if output[0]) >= 3
     job.cancel()
     time.sleep(3)
     log = (ARTIFACTS / "integration-server.log").read_text()
@@ -151,3 +151,27 @@ def test_long_prompts_control_characters_and_out_of_range_values_are_handled(ser
     assert "finite number" in call_raw(server, "text_complete", body)
     body = json.dumps({"data": [CHAR, "ROMEO \udc80 \ud800:", 5, 0.8, 40, 0.9, 1.0, 0, False]})  # lone surrogates
     assert "event: complete" in call_raw(server, "text_complete", body)
+
+
+def test_a_fresh_server_answers_at_once_and_says_the_model_is_loading(client):
+    """The first Generate on a new server is answered with progress while SmolLM2 loads, then streams."""
+    from gradio_client import Client
+
+    from tests.integration.conftest import start_server
+
+    process, url = start_server("fresh-server.log")
+    try:
+        fresh = Client(url, verbose=False)
+        status = json.loads(fresh.predict(SMOL, api_name="/text_status"))
+        assert status["state"] in ("waiting", "preparing", "loading") and status["expected_seconds"] > 0
+        updates = stream(fresh, model=SMOL, prompt="The capital of France is", tokens=8, temperature=0.0)
+        waiting = [update for update in updates if "is getting ready" in update[3]]
+        assert waiting, "the first updates say the model is loading"
+        assert "s left" in waiting[0][3]
+        assert updates[-1][0].strip(), "then the text streams"
+        ready = json.loads(fresh.predict(SMOL, api_name="/text_status"))
+        assert ready["state"] == "ready" and ready["decode_path"] in ready["decode_tokens_per_second"]
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert "Traceback" not in (ARTIFACTS / "fresh-server.log").read_text()
