@@ -89,10 +89,23 @@ def choice(value, name: str, options: list[str]) -> str:
     return value
 
 
+def gpu_scope(function):
+    """On a Hugging Face ZeroGPU Space (the `spaces` package is importable), run function inside `spaces.GPU`.
+
+    ZeroGPU lends a GPU only inside such a call; anywhere else `spaces` is absent and function is unchanged.
+    """
+    try:
+        import spaces
+    except ImportError:
+        return function
+    return spaces.GPU(function)
+
+
 def friendly(function):
     """Turn ValueErrors from genmodels into messages, and anything unexpected into a short apology.
 
     Works for plain handlers and for generator handlers (streaming), which must stay generators for Gradio.
+    On a ZeroGPU Space the handler runs inside `spaces.GPU` (see gpu_scope).
     """
 
     def translate(error: Exception) -> gr.Error:
@@ -112,7 +125,7 @@ def friendly(function):
             except Exception as error:
                 raise translate(error) from None
 
-        return streaming
+        return gpu_scope(streaming)
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
@@ -121,7 +134,7 @@ def friendly(function):
         except Exception as error:
             raise translate(error) from None
 
-    return wrapper
+    return gpu_scope(wrapper)
 
 
 def output_path(suffix: str) -> Path:

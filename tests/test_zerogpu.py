@@ -1,0 +1,79 @@
+"""On a Hugging Face ZeroGPU Space, handlers run inside `spaces.GPU`; elsewhere nothing changes.
+
+The real `spaces` package only works on a Space, so a stand-in module with the same decorator is used."""
+
+import functools
+import inspect
+import sys
+import types
+
+import pytest
+
+from demos.common import UserError, friendly
+
+
+@pytest.fixture
+def stand_in_spaces(monkeypatch):
+    calls: list[str] = []
+    module = types.ModuleType("spaces")
+
+    def gpu(function):  # as spaces.GPU does: the same kind of callable, run "on the GPU"
+        if inspect.isgeneratorfunction(function):
+
+            @functools.wraps(function)
+            def streaming(*args, **kwargs):
+                calls.append(function.__name__)
+                yield from function(*args, **kwargs)
+
+            return streaming
+
+        @functools.wraps(function)
+        def plain(*args, **kwargs):
+            calls.append(function.__name__)
+            return function(*args, **kwargs)
+
+        return plain
+
+    module.GPU = gpu
+    monkeypatch.setitem(sys.modules, "spaces", module)
+    return calls
+
+
+def double(x):
+    return 2 * x
+
+
+def count(n):
+    yield from range(n)
+
+
+def refuse(x):
+    raise ValueError("x must be positive")
+
+
+def test_handlers_run_inside_spaces_gpu_when_it_exists(stand_in_spaces):
+    assert friendly(double)(3) == 6
+    streaming = friendly(count)
+    assert inspect.isgeneratorfunction(streaming), "Gradio must still see a generator"
+    assert list(streaming(3)) == [0, 1, 2]
+    assert stand_in_spaces == ["double", "count"]
+    with pytest.raises(UserError, match="x must be positive"):
+        friendly(refuse)(1)
+
+
+def test_without_spaces_nothing_changes(monkeypatch):
+    monkeypatch.setitem(sys.modules, "spaces", None)  # import spaces raises ImportError
+    wrapped = friendly(double)
+    assert wrapped(4) == 8 and wrapped.__wrapped__ is double
+
+
+def test_the_app_builds_with_spaces_present(stand_in_spaces):
+    from app import build_app
+    from genmodels.registry import Registry
+    from genmodels.text_models import TextModels
+
+    registry = Registry(device="cpu")
+    demo = build_app(registry, TextModels(registry, check_hub=False))
+    sample = next(fn for fn in demo.fns.values() if fn.api_name == "gan_sample")
+    sample.fn("gan-mnist", 1, 4, "0-9 in turn", 1.0, False, 0, 0, 0, 0, 0)
+    assert "sample" in stand_in_spaces, "the GAN grid ran inside spaces.GPU"
