@@ -3,6 +3,7 @@
 import argparse
 import logging
 import os
+import threading
 
 import gradio as gr
 
@@ -51,8 +52,12 @@ def main() -> None:
     args = parse_args()
     registry = Registry()
     text_models = TextModels(registry)
-    text_models.preload()  # the page answers at once; SmolLM2 gets ready in the background
-    build_app(registry, text_models).launch(
+    demo = build_app(registry, text_models)
+    # SmolLM2 gets ready in the background once the page answers (until then it competes with the start-up);
+    # the Text tab shows its progress meanwhile.
+    server_started = threading.Event()
+    text_models.preload(after=server_started)
+    demo.launch(
         server_name=args.host,
         server_port=args.port,
         share=args.share,
@@ -60,7 +65,10 @@ def main() -> None:
         css=CSS,
         max_file_size="10mb",
         state_session_capacity=SESSION_CAPACITY,
+        prevent_thread_lock=True,
     )
+    server_started.set()
+    demo.block_thread()
 
 
 if __name__ == "__main__":

@@ -97,7 +97,10 @@ def check_text(registry: Registry) -> None:
     token_lists = [model.encode(text) for text in GUARD_TEXTS]
     half = decode_path_perplexity(model.fast, token_lists)
     full = decode_path_perplexity(load_fast_llama(reference, model.encode(SELF_CHECK_TEXT), "float32"), token_lists)
-    print(f"  SmolLM2 perplexity on the GPU: {model.fast.kernel} {half:.3f}, float32 {full:.3f} ({100 * (half / full - 1):+.2f}%)")
+    print(
+        f"  SmolLM2 perplexity on the GPU: {model.fast.kernel} {half:.3f}, float32 {full:.3f} "
+        f"({100 * (half / full - 1):+.2f}%)"
+    )
 
 
 def check_training() -> None:

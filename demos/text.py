@@ -107,6 +107,7 @@ class TextTab:
             "message": status.message,
             "elapsed_seconds": round(status.elapsed_seconds, 2),
             "expected_seconds": round(status.expected_seconds, 2),
+            "ready_wall_time": status.ready_wall_time,
         }
         if report is not None:
             answer["decode_path"] = report.kernel

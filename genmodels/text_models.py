@@ -46,6 +46,7 @@ class LoadStatus:
     message: str
     elapsed_seconds: float = 0.0
     expected_seconds: float = 0.0
+    ready_wall_time: float | None = None  # time.time() when it became ready
 
     @property
     def ready(self) -> bool:
@@ -94,15 +95,17 @@ class TextModels:
         started = self._started.get(name, time.monotonic())
         self._status[name] = LoadStatus(state, message, time.monotonic() - started, self._expected_seconds(name))
 
-    def preload(self, name: str = SMOLLM) -> threading.Thread:
-        """Prepare (convert once) and load `name` in the background; returns the thread."""
+    def preload(self, name: str = SMOLLM, after: threading.Event | None = None) -> threading.Thread:
+        """Prepare (convert once) and load `name` in the background, once `after` is set; returns the thread."""
         self._started[name] = time.monotonic()
-        self._set_status(name, "waiting", "waiting to load")
-        thread = threading.Thread(target=self._preload, args=(name,), daemon=True, name=f"preload-{name}")
+        self._set_status(name, "waiting", "waiting for the server to start")
+        thread = threading.Thread(target=self._preload, args=(name, after), daemon=True, name=f"preload-{name}")
         thread.start()
         return thread
 
-    def _preload(self, name: str) -> None:
+    def _preload(self, name: str, after: threading.Event | None) -> None:
+        if after is not None:
+            after.wait()
         try:
             if name == SMOLLM and not (self.smollm_dir / "model.safetensors").is_file():
                 self._set_status(name, "preparing", "fetching and converting SmolLM2 (once per machine)")
@@ -111,7 +114,9 @@ class TextModels:
             self.load(name)
             seconds = time.monotonic() - self._started[name]
             self._record_seconds(name, seconds)
-            self._set_status(name, "ready", f"ready (loaded in {seconds:.1f} s)")
+            self._status[name] = LoadStatus(
+                "ready", f"ready (loaded in {seconds:.1f} s)", seconds, seconds, time.time()
+            )
             log.info("%s preloaded in %.1f s", name, seconds)
         except Exception as error:  # reported to the page; the server keeps serving the other models
             self._set_status(name, "failed", f"could not be loaded: {str(error)[:300]}")
@@ -119,9 +124,9 @@ class TextModels:
 
     def status(self, name: str) -> LoadStatus:
         """How far `name` is from ready; a model never preloaded is 'ready' once loaded, else 'absent'."""
-        if name in self._models:
-            return LoadStatus("ready", "ready")
         status = self._status.get(name)
+        if name in self._models:
+            return status if status is not None and status.ready else LoadStatus("ready", "ready")
         if status is None:
             return LoadStatus("absent", "loads on first use")
         if status.state in ("ready", "failed"):
