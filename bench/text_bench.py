@@ -17,7 +17,6 @@ the load time plus 1 s; start-to-ready under 10 s.
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ import time
 import torch
 from common import PROJECT_ROOT
 
-from genmodels.fastllama import decode_path_perplexity, load_fast_llama
+from genmodels.fastllama import decode_path_perplexity, load_fast_llama, reference_perplexity
 from genmodels.lm import FastModel, continue_text
 from genmodels.lm_kernels import KERNELS, candidates
 from genmodels.registry import Registry
@@ -84,16 +83,6 @@ def speed(model, ids: list[int], settings: SamplingSettings, runs: int) -> tuple
         produced = sum(1 for _ in stream)
         rates.append(produced / (time.perf_counter() - start))
     return statistics.median(first), statistics.median(rates)
-
-
-def reference_perplexity(reference, token_lists) -> float:
-    total, count = 0.0, 0
-    for ids in token_lists:
-        with torch.inference_mode():
-            logits = reference(torch.tensor([ids])).logits[0, :-1].double()
-        total -= float(torch.log_softmax(logits, -1).gather(1, torch.tensor(ids[1:])[:, None]).sum())
-        count += len(ids) - 1
-    return math.exp(total / count)
 
 
 def paths(llama: dict | None) -> None:
@@ -183,9 +172,7 @@ def first_click() -> None:
         print("Warm first click (python app.py, then /text_generate as soon as the page answers):")
         print(f"  page answers {ready:.2f} s after start (target < 10 s)")
         print(f"  SmolLM2 ready {model_ready:.2f} s after start (its load took {status['elapsed_seconds']:.2f} s)")
-        print(
-            f"  first token {first_token:.2f} s after start, {first_token - model_ready:+.2f} s after the model"
-        )
+        print(f"  first token {first_token:.2f} s after start, {first_token - model_ready:+.2f} s after the model")
     finally:
         process.terminate()
         process.wait(timeout=20)

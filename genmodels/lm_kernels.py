@@ -22,7 +22,6 @@ A decode path (`KERNELS`) pairs a kernel for the layers' projections with one fo
 """
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -240,26 +239,3 @@ def candidates(device: torch.device) -> list[str]:
         except (RuntimeError, NotImplementedError, AttributeError):
             continue
     return names
-
-
-def measure_seconds(
-    packed: list[PackedLinear], in_features: list[int], repeats: int = 20, budget_seconds: float = 0.1
-) -> float:
-    """Median seconds for one pass over the packed weights with a single token (a decode step's matmuls).
-
-    Stops early once budget_seconds are spent, so a slow kernel costs little load time to rule out.
-    """
-    device_inputs = [torch.randn(1, features) for features in in_features]
-    timings = []
-    deadline = time.perf_counter() + budget_seconds
-    with torch.inference_mode():
-        for index in range(repeats + 2):
-            start = time.perf_counter()
-            for linear, x in zip(packed, device_inputs, strict=True):
-                linear(x)
-            if index >= 2:
-                timings.append(time.perf_counter() - start)
-            if timings and time.perf_counter() > deadline:
-                break
-    timings.sort()
-    return timings[len(timings) // 2]

@@ -1,8 +1,6 @@
 """The real SmolLM2 from the prepared cache: fluent, and every decode path either keeps float32's quality or is
 rejected by the load-time self-check. GENLAB_LM_KERNEL forces each path, so all of them run on this machine."""
 
-import math
-
 import pytest
 import torch
 
@@ -15,6 +13,7 @@ from genmodels.fastllama import (
     decode_path_log_probs,
     decode_path_perplexity,
     load_fast_llama,
+    reference_perplexity,
 )
 from genmodels.lm import continue_text
 from genmodels.lm_kernels import KERNELS, LINEAR, PackedLinear, candidates
@@ -41,16 +40,6 @@ def reference():
     tokenizer = AutoTokenizer.from_pretrained(CACHE_DIR)
     model = AutoModelForCausalLM.from_pretrained(CACHE_DIR, dtype=torch.float32).eval()
     return model, tokenizer
-
-
-def transformers_perplexity(model, token_lists) -> float:
-    total, count = 0.0, 0
-    for ids in token_lists:
-        with torch.inference_mode():
-            logits = model(torch.tensor([ids])).logits[0, :-1].double()
-        total -= float(torch.log_softmax(logits, -1).gather(1, torch.tensor(ids[1:])[:, None]).sum())
-        count += len(ids) - 1
-    return math.exp(total / count)
 
 
 @pytest.mark.parametrize("fused", [False, True])
@@ -88,7 +77,7 @@ def test_the_automatic_choice_keeps_perplexity_within_one_percent(reference, mon
     model, tokenizer = reference
     fast = load_fast_llama(model, tokenizer.encode(SELF_CHECK_TEXT))
     token_lists = [tokenizer(text).input_ids for text in GUARD_TEXTS]
-    baseline = transformers_perplexity(model, token_lists)
+    baseline = reference_perplexity(model, token_lists)
     chosen = decode_path_perplexity(fast, token_lists)
     assert abs(chosen / baseline - 1) < 0.01, (fast.kernel, baseline, chosen)
     report = fast.report
@@ -111,7 +100,7 @@ def test_each_forced_path_runs_and_the_self_check_judges_it_truly(reference, mon
     fast = load_fast_llama(model, tokenizer.encode(SELF_CHECK_TEXT))
     assert fast.kernel == path and fast.report.forced
     token_lists = [tokenizer(text).input_ids for text in GUARD_TEXTS]
-    ratio = decode_path_perplexity(fast, token_lists) / transformers_perplexity(model, token_lists)
+    ratio = decode_path_perplexity(fast, token_lists) / reference_perplexity(model, token_lists)
     change, kl = fast.report.checks[path]
     if abs(change) <= SELF_CHECK_MAX_PERPLEXITY_CHANGE and kl <= SELF_CHECK_MAX_MEAN_KL_NATS:
         assert abs(ratio - 1) < 0.01, (path, ratio)
@@ -154,7 +143,7 @@ def test_a_damaged_path_is_rejected_and_the_next_one_used(reference, monkeypatch
     monkeypatch.setitem(LINEAR, "noisy", noisy)
     monkeypatch.setitem(KERNELS, "noisy", KERNELS["float32"].__class__("noisy", "noisy", "noisy", ("cpu",), "broken"))
     monkeypatch.setattr("genmodels.fastllama.candidates", lambda device: ["noisy", "float32"])
-    monkeypatch.setattr("genmodels.fastllama.measure_seconds", lambda packed, features, repeats=20: 0.001)
+    monkeypatch.setattr("genmodels.fastllama._screen", lambda model, names: dict.fromkeys(names, 0.001))
     fast = load_fast_llama(model, tokenizer.encode(SELF_CHECK_TEXT))
     assert fast.kernel == "float32"
     assert "noisy" in fast.report.rejected and "perplexity" in fast.report.rejected["noisy"]

@@ -18,6 +18,9 @@ namespace {
 
 enum Kind : int64_t { kFloat32 = 0, kBFloat16 = 1, kInt8 = 2, kInt4 = 3, kQ4 = 4, kQ8 = 5 };
 constexpr int64_t kGroupSize = 32;
+// From this many tokens on (long prompts) the weight is unpacked to float32 once and multiplied with at::mm:
+// below it, each unpacked row is reused across the tokens while their activations stay in the cache.
+constexpr int64_t kDenseFromRows = 48;
 
 // GGUF-style groups of 32 weights along the input, float32 activations.
 // q4: each group is 16 bytes, byte i holding the codes of inputs i (low nibble) and i + 16 (high nibble);
@@ -110,8 +113,8 @@ void dequantize_row(const uint8_t* codes, const at::Half* scales, const at::Half
   }
 }
 
-// Several tokens (a prompt): each weight row is unpacked once into a small buffer that stays in the L1 cache,
-// then multiplied by every token's activations.
+// A few tokens (a short prompt): each weight row is unpacked once into a small buffer that stays in the L1
+// cache, then multiplied by every token's activations.
 template <bool kFour>
 void unpacked_rows(const float* x, int64_t rows_in_x, int64_t in, const uint8_t* codes, const at::Half* scales,
                    const at::Half* minima, float* out, int64_t out_features, int64_t first, int64_t last) {
@@ -142,10 +145,17 @@ at::Tensor group_linear(const at::Tensor& x_in, const at::Tensor& codes, const a
   const at::Tensor x = x_in.contiguous();
   const int64_t rows = x.size(0), in = x.size(1), out_features = codes.size(0);
   TORCH_CHECK(in % kGroupSize == 0 && codes.size(1) == (kFour ? in / 2 : in), "weight does not fit x");
-  at::Tensor out = at::empty({rows, out_features}, x.options());
   const auto* c = static_cast<const uint8_t*>(codes.data_ptr());
   const at::Half* s = scales.data_ptr<at::Half>();
   const at::Half* m = kFour ? minima.data_ptr<at::Half>() : nullptr;
+  if (rows >= kDenseFromRows) {
+    at::Tensor weight = at::empty({out_features, in}, x.options());
+    at::parallel_for(0, out_features, 16, [&](int64_t first, int64_t last) {
+      for (int64_t n = first; n < last; ++n) dequantize_row<kFour>(c, s, m, in, n, weight.data_ptr<float>() + n * in);
+    });
+    return at::mm(x, weight.t());
+  }
+  at::Tensor out = at::empty({rows, out_features}, x.options());
   at::parallel_for(0, out_features, 32, [&](int64_t first, int64_t last) {
     if (rows == 1)
       group_rows<kFour>(x.data_ptr<float>(), rows, in, c, s, m, out.data_ptr<float>(), out_features, first, last);
