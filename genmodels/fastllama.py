@@ -77,7 +77,9 @@ class FastLlama:
             "rope_theta", getattr(config, "rope_theta", 10000.0)
         )
         self.inv_freq = 1.0 / (theta ** (torch.arange(0, self.head_dim, 2, dtype=torch.float64) / self.head_dim))
-        self._rotations = torch.ones(0, self.head_dim // 2, dtype=torch.complex64, device=self.device)
+        # (rotations, cos, sin) for positions 0.., replaced whole when a longer context needs more rows, so a
+        # request reading it while another extends it sees one consistent table.
+        self._tables = self._rotation_tables(min(int(getattr(config, "max_position_embeddings", 2048)), 8192))
         # On a GPU the stream runs in the kernel's half precision; on a CPU always in float32.
         half = {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(kernel)
         self.dtype = half if half is not None and self.device.type != "cpu" else torch.float32
@@ -129,15 +131,17 @@ class FastLlama:
         packed = [block[name] for block in self.blocks for name in ("qkv", "o", "gate_up", "down")]
         return sum(linear.nbytes for linear in [*packed, self.head]) + self.embed.numel() * self.embed.element_size()
 
-    def _rotation(self, start: int, end: int) -> torch.Tensor:
-        """e^(i * position * inv_freq) for positions start..end-1: (T, head_dim / 2) complex."""
-        if end > self._rotations.shape[0]:
-            capacity = max(end, 2 * self._rotations.shape[0], 256)
-            angles = torch.arange(capacity, dtype=torch.float64)[:, None] * self.inv_freq[None, :]
-            self._rotations = torch.polar(torch.ones_like(angles), angles).to(torch.complex64).to(self.device)
-            self._cos = self._rotations.real.contiguous()
-            self._sin = self._rotations.imag.contiguous()
-        return self._rotations[start:end]
+    def _rotation_tables(self, capacity: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """e^(i * position * inv_freq) for positions 0..capacity-1: (capacity, head_dim / 2) complex, cos, sin."""
+        angles = torch.arange(capacity, dtype=torch.float64)[:, None] * self.inv_freq[None, :]
+        rotations = torch.polar(torch.ones_like(angles), angles).to(torch.complex64).to(self.device)
+        return rotations, rotations.real.contiguous(), rotations.imag.contiguous()
+
+    def _tables_for(self, end: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        tables = self._tables
+        if end > tables[0].shape[0]:
+            tables = self._tables = self._rotation_tables(max(end, 2 * tables[0].shape[0]))
+        return tables
 
     def _grow(self, cache: KVCache, needed: int) -> None:
         capacity = cache.keys[0].shape[1] if cache.keys else 0
@@ -166,7 +170,8 @@ class FastLlama:
         count, start = len(ids), cache.length
         end = start + count
         self._grow(cache, end)
-        rotation = self._rotation(start, end)[:, None, :]  # (T, 1, head_dim / 2)
+        rotations, cos, sin = self._tables_for(end)
+        rotation = rotations[start:end, None, :]  # (T, 1, head_dim / 2)
         x = self.embed[torch.tensor(ids, device=self.device)]  # (T, H) the residual stream
         if count == 1 and self.fused:
             x = torch.ops.genlab.decode_step(
@@ -174,8 +179,8 @@ class FastLlama:
                 self._fused_weights,
                 cache.keys,
                 cache.values,
-                self._cos,
-                self._sin,
+                cos,
+                sin,
                 start,
                 self._fused_kind,
                 self.heads,

@@ -63,6 +63,30 @@ class CharModel:
         ids = [*state, token][-self.context_length :]
         return self._logits(ids), ids
 
+    @torch.inference_mode()
+    def score(self, ids: list[int]) -> list[float]:
+        """log p(ids[i] | ids[:i]) with a sliding window: one forward per half window, not one per character.
+
+        Inside the first window every position sees all of its prefix, as in generation; after that each sees at
+        least half a window (the usual strided evaluation), so a 20,000-character prompt takes ~160 forwards.
+        """
+        device = next(self.model.parameters()).device
+        window, stride = self.context_length, max(1, self.context_length // 2)
+        scores: list[float] = []
+        scored_until = 1  # positions < scored_until already have a score (position 0 has none)
+        start = 0
+        while scored_until < len(ids):
+            chunk = ids[start : start + window]
+            logits = self.model(torch.tensor([chunk], device=device))[0][0].double().cpu()  # (len(chunk), V)
+            log_probs = torch.log_softmax(logits[:-1], dim=-1)
+            targets = torch.tensor(chunk[1:])
+            chosen = log_probs.gather(1, targets[:, None])[:, 0].tolist()  # chosen[j]: position start + j + 1
+            first_new = scored_until - start - 1
+            scores += chosen[first_new:]
+            scored_until = start + len(chunk)
+            start += stride
+        return scores
+
 
 class HFModel:
     """A transformers causal LM with its tokenizer; the state is the key/value cache."""

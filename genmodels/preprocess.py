@@ -5,6 +5,7 @@ centre it in 28x28 by its centre of mass. Uploads may be huge, palette, 16-bit, 
 dark-on-light; all are handled here, and blank or uniform pictures are refused with a reason.
 """
 
+import struct
 import warnings
 from pathlib import Path
 
@@ -23,6 +24,20 @@ class ImageRejected(ValueError):
     """The picture cannot be turned into a digit; the message says why, for a person."""
 
 
+DAMAGED = (
+    "This picture file is damaged or incomplete (part of it is missing or corrupt), so it cannot be read. "
+    "Save or export it again and upload the new file."
+)
+# The first bytes of the formats PIL reads most often: a file that starts like one but fails is damaged.
+IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def _looks_like_an_image(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        start = handle.read(16)
+    return start.startswith(IMAGE_SIGNATURES) or (start[:4] == b"RIFF" and start[8:12] == b"WEBP")
+
+
 def open_image(path: Path) -> Image.Image:
     """Open an uploaded file safely: size and pixel count are checked before any pixel is decoded."""
     path = Path(path)
@@ -35,11 +50,20 @@ def open_image(path: Path) -> Image.Image:
             image = Image.open(path)  # reads the header only
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected(f"The image has too many pixels; the limit is {MAX_PIXELS // 10**6} megapixels.") from None
-    except (UnidentifiedImageError, OSError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error):
+        if _looks_like_an_image(path):
+            raise ImageRejected(DAMAGED) from None
         raise ImageRejected("That file is not an image GenLab can read (try PNG or JPEG).") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise ImageRejected(f"The image is {width}x{height} pixels; the limit is {MAX_PIXELS // 10**6} megapixels.")
+    # Decode every pixel here, where the file enters: a damaged file fails now, with a reason a person understands,
+    # not deep in the preprocessing. JPEGs decode straight at a reduced size.
+    try:
+        image.draft("L", (WORKING_SIZE, WORKING_SIZE))
+        image.load()
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, Image.DecompressionBombError):
+        raise ImageRejected(DAMAGED) from None
     return image
 
 

@@ -124,3 +124,20 @@ def test_char_model_adapter_matches_the_model():
     assert len(state) == 8
     events = list(continue_text(model, ids, SamplingSettings(), 12, seed=4))
     assert all(e.text in "ab c" and len(e.text) == 1 for e in events)
+
+
+def test_char_model_scores_long_texts_with_a_sliding_window():
+
+    torch.manual_seed(0)
+    vocab = "abcdefgh"
+    model = CharModel(CharGPT(CharGPTConfig(vocab=vocab, block_size=16, n_layer=1, n_head=2, n_embd=8)).eval())
+    ids = model.encode("abcdefgh" * 10)
+    stepwise = []  # one position at a time through prefill/step: exactly what generation sees
+    logits, state = model.prefill(ids[:1])
+    for token in ids[1:]:
+        stepwise.append(float(torch.log_softmax(logits.double(), -1)[token]))
+        logits, state = model.step(token, state)
+    scores = model.score(ids)
+    assert len(scores) == len(ids) - 1
+    assert scores[:15] == pytest.approx(stepwise[:15], abs=1e-5)  # the first window: the full prefix
+    assert all(math.isfinite(score) for score in scores)

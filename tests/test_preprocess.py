@@ -101,3 +101,45 @@ def test_large_image_is_reduced_before_processing(digit, tmp_path):
     large.save(tmp_path / "large.png")
     processed = to_mnist(open_image(tmp_path / "large.png"))
     assert similarity(processed, digit) > 0.95
+
+
+def _png_bytes(size=(64, 64)) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    picture = np.zeros((size[1], size[0]), np.uint8)
+    picture[10:50, 28:36] = 255
+    Image.fromarray(picture).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # cut off mid-file
+        lambda data: data[:40],  # only the header survives
+        lambda data: data[:33] + bytes(len(data) - 33),  # pixel data zeroed: corrupt compressed stream
+    ],
+)
+def test_damaged_pictures_are_refused_where_they_enter(tmp_path, damage):
+    path = tmp_path / "digit.png"
+    path.write_bytes(damage(_png_bytes()))
+    with pytest.raises(ImageRejected, match="damaged or incomplete"):
+        open_image(path)
+
+
+def test_empty_and_fake_image_files_are_refused(tmp_path):
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    fake = tmp_path / "fake.png"
+    fake.write_text("<html>not a picture</html>")
+    for path in (empty, fake):
+        with pytest.raises(ImageRejected, match="not an image"):
+            open_image(path)
+
+
+def test_an_intact_picture_opens_fully_decoded(tmp_path):
+    path = tmp_path / "digit.png"
+    path.write_bytes(_png_bytes())
+    image = open_image(path)
+    assert image.size == (64, 64) and np.asarray(image).max() == 255
