@@ -10,6 +10,7 @@ import math
 import os
 import tempfile
 import time
+import unicodedata
 import uuid
 from pathlib import Path
 
@@ -37,6 +38,26 @@ class Notices(list):
 
     def markdown(self) -> str:
         return "".join(f"⚠️ {message}\n\n" for message in self)
+
+
+def clean_text(value, name: str, notices: Notices, max_characters: int, keep: str = "end") -> str:
+    """Every text that enters (prompt, continuation, training text, run name) passes here first.
+
+    Lone surrogates (a raw API call can send them; the tokenizers cannot take them) become U+FFFD and then go with
+    the other invalid, control, format and bidirectional-override characters; newlines and tabs stay. Text over
+    max_characters keeps its `keep` end ("end": a prompt's last part matters; "start": a training text's first).
+    """
+    if not isinstance(value, str):
+        raise UserError(f"{name} must be text.")
+    text = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if value else value
+    kept = "".join(c for c in text if c in "\n\t" or (c != "\ufffd" and unicodedata.category(c)[0] != "C"))
+    if len(kept) != len(value):
+        notices.add(f"Removed {len(value) - len(kept):,} control or invalid characters from {name.lower()}.")
+    if len(kept) > max_characters:
+        part = "last" if keep == "end" else "first"
+        notices.add(f"{name} has {len(kept):,} characters; using its {part} {max_characters:,}.")
+        kept = kept[-max_characters:] if keep == "end" else kept[:max_characters]
+    return kept
 
 
 def _as_number(value, name: str) -> float:

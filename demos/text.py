@@ -3,7 +3,6 @@
 import json
 import math
 import time
-import unicodedata
 
 import gradio as gr
 import pandas as pd
@@ -14,7 +13,7 @@ from genmodels.sampling import MAX_SEED
 from genmodels.text_models import TextModels
 from genmodels.textgen import MAX_TEMPERATURE, SamplingSettings, next_token_distribution
 
-from .common import Notices, UserError, flag, friendly, integer, log, number
+from .common import Notices, UserError, clean_text, flag, friendly, integer, log, number
 
 MAX_PROMPT_CHARACTERS = 20_000  # longer prompts keep their end: only the last context window matters anyway
 MAX_ALTERNATIVES = 3
@@ -43,16 +42,8 @@ def surprise_label(probability: float) -> str:
 
 
 def clean_prompt(prompt, notices: Notices) -> str:
-    """A printable prompt: control characters and invalid code points removed, very long prompts cut from the start."""
-    if not isinstance(prompt, str):
-        raise UserError("The prompt must be text.")
-    text = prompt.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from a raw API call
-    kept = "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C")
-    if len(kept) != len(text):
-        notices.add(f"Removed {len(text) - len(kept)} control or invalid characters from the prompt.")
-    if len(kept) > MAX_PROMPT_CHARACTERS:
-        notices.add(f"The prompt has {len(kept):,} characters; using its last {MAX_PROMPT_CHARACTERS:,}.")
-        kept = kept[-MAX_PROMPT_CHARACTERS:]
+    """A printable prompt (see clean_text), very long prompts cut from the start; an empty one is refused."""
+    kept = clean_text(prompt, "The prompt", notices, MAX_PROMPT_CHARACTERS)
     if not kept.strip():
         raise UserError("Write a prompt first: the model continues your text.")
     return kept
@@ -236,8 +227,7 @@ class TextTab:
         notices = Notices()
         model = self._model(name)
         prompt = clean_prompt(prompt, notices)
-        if not isinstance(continuation, str):
-            raise UserError("The continuation must be text.")
+        continuation = clean_text(continuation, "The continuation", notices, MAX_PROMPT_CHARACTERS)
         settings = self._settings(temperature, top_k, top_p, repetition_penalty, notices)
         ids = self._prompt_ids(name, model, prompt, use_chat, 1, notices)
         generated = model.encode(continuation) if continuation else []

@@ -16,7 +16,7 @@ from genmodels.text_models import TextModels
 from genmodels.trainers import GAN_LOSSES
 from genmodels.training_runs import MAX_STEPS, MAX_TEXT_CHARACTERS, STATES_DIR, Run, RunSpec
 
-from .common import Notices, UserError, choice, flag, friendly, integer, number, picture_file
+from .common import Notices, UserError, choice, clean_text, flag, friendly, integer, number, picture_file
 
 FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT (text)": "chargpt"}
 TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
@@ -36,20 +36,29 @@ class TrainingTab:
     def __init__(self, registry: Registry, text_models: TextModels, manager: JobManager):
         self.registry, self.text_models, self.manager = registry, text_models, manager
 
-    def _text(self, source, pasted, upload) -> str | None:
+    def _text(self, source, pasted, upload, notices: Notices) -> str | None:
         source = choice(source, "Text", TEXTS)
         if source == TEXTS[0]:
             return None
         if source == TEXTS[1]:
-            if not isinstance(pasted, str) or not pasted.strip():
+            text = clean_text(pasted, "The pasted text", notices, MAX_TEXT_CHARACTERS, keep="start")
+            if not text.strip():
                 raise UserError("Paste some text to train on first.")
-            return pasted[:MAX_TEXT_CHARACTERS]
+            return text
         path = upload.get("path") if isinstance(upload, dict) else upload
         if not isinstance(path, str) or not Path(path).is_file():
             raise UserError("Upload a text file first.")
         if Path(path).stat().st_size > MAX_UPLOAD_BYTES:
             raise UserError(f"The file is over {MAX_UPLOAD_BYTES // 2**20} MB; upload a shorter text.")
-        return Path(path).read_bytes().decode("utf-8", errors="replace")
+        raw = Path(path).read_bytes()
+        if b"\x00" in raw[:4096]:
+            raise UserError("That file is not plain text (it looks like a binary file); upload a .txt file.")
+        text = clean_text(
+            raw.decode("utf-8", errors="replace"), "The uploaded text", notices, MAX_TEXT_CHARACTERS, "start"
+        )
+        if not text.strip():
+            raise UserError("The uploaded file has no readable text.")
+        return text
 
     def _spec(
         self, family, name, steps, seed, batch, lr, lr_d, loss, conditional, latent, beta, layers, heads, width, context
@@ -57,7 +66,7 @@ class TrainingTab:
         notices = Notices()
         spec = RunSpec(
             family=FAMILIES[choice(family, "Model family", list(FAMILIES))],
-            name=name.strip().lower() if isinstance(name, str) else "",
+            name=clean_text(name, "The run name", notices, 40).strip().lower() if isinstance(name, str) else "",
             steps=integer(steps, "Steps", 1, MAX_STEPS, notices),
             seed=integer(seed, "Seed", 0, 2**31 - 1, notices),
             batch_size=integer(batch, "Batch size", 2, 256, notices),
@@ -88,7 +97,7 @@ class TrainingTab:
             raise UserError(f"There is no stopped run called {spec.name!r} to resume.")
         if not resume and has_state:
             raise UserError(f"A run called {spec.name!r} exists: press Resume to continue it, or pick a new name.")
-        text = self._text(source, pasted, upload) if spec.family == "chargpt" else None
+        text = self._text(source, pasted, upload, notices) if spec.family == "chargpt" else None
         try:
             # Built here to check everything (data, text, a resumed run's configuration) before a process starts;
             # the run itself trains in a process of its own, which builds it again from the same request.
