@@ -110,6 +110,9 @@ def choice(value, name: str, options: list[str]) -> str:
     return value
 
 
+_LOGGED_FAILURES: set[tuple[str, str]] = set()
+
+
 def gpu_scope(function):
     """On a Hugging Face ZeroGPU Space (the `spaces` package is importable), run function inside `spaces.GPU`.
 
@@ -134,7 +137,17 @@ def friendly(function):
             return error
         if isinstance(error, ValueError):
             return UserError(str(error)[:300])
-        log.error("handler %s failed", function.__name__, exc_info=error)
+        # The last guard: its traceback is logged the first time a handler fails this way, one line after that.
+        key = (function.__qualname__, type(error).__name__)
+        first = key not in _LOGGED_FAILURES
+        _LOGGED_FAILURES.add(key)
+        log.error(
+            "handler %s failed: %s: %s",
+            function.__name__,
+            type(error).__name__,
+            str(error)[:200],
+            exc_info=error if first else None,
+        )
         return gr.Error("Something went wrong on the server; the error was logged. Please try again.")
 
     if inspect.isgeneratorfunction(function):

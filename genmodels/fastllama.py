@@ -204,17 +204,22 @@ class FastLlama:
                 weights = torch.softmax(q @ keys[:, :end].transpose(1, 2), dim=-1)  # (kv_heads, group, end)
                 attention = (weights @ values[:, :end]).reshape(1, self.q_size)
             else:  # query i sees keys up to start + i
-                mask = (
-                    torch.arange(end, device=self.device)[None, :]
-                    <= torch.arange(start, end, device=self.device)[:, None]
-                )
+                # From an empty cache that is plain causal attention, which SDPA computes in blocks (flash) without
+                # a T x T matrix per head: a 2,048-token prompt would otherwise hold 150 MB of scores at once.
+                causal = start == 0
+                mask = None
+                if not causal:
+                    mask = (
+                        torch.arange(end, device=self.device)[None, :]
+                        <= torch.arange(start, end, device=self.device)[:, None]
+                    )
+                query = q.transpose(0, 1)[None]  # (1, heads, T, head_dim)
+                key_rows, value_rows = keys[None, :, :end], values[None, :, :end]
+                if causal:  # the flash path wants as many key/value heads as query heads
+                    key_rows = key_rows.repeat_interleave(group, dim=1)
+                    value_rows = value_rows.repeat_interleave(group, dim=1)
                 attention = F.scaled_dot_product_attention(
-                    q.transpose(0, 1)[None],
-                    keys[None, :, :end],
-                    values[None, :, :end],
-                    attn_mask=mask,
-                    scale=1.0,
-                    enable_gqa=True,
+                    query, key_rows, value_rows, attn_mask=mask, is_causal=causal, scale=1.0, enable_gqa=not causal
                 )[0]  # (heads, T, head_dim)
                 attention = attention.transpose(0, 1).reshape(count, self.q_size)
             x = x + self._linear(block["o"], attention)

@@ -11,6 +11,7 @@
 #include <torch/library.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -149,11 +150,20 @@ at::Tensor group_linear(const at::Tensor& x_in, const at::Tensor& codes, const a
   const at::Half* s = scales.data_ptr<at::Half>();
   const at::Half* m = kFour ? minima.data_ptr<at::Half>() : nullptr;
   if (rows >= kDenseFromRows) {
-    at::Tensor weight = at::empty({out_features, in}, x.options());
-    at::parallel_for(0, out_features, 16, [&](int64_t first, int64_t last) {
-      for (int64_t n = first; n < last; ++n) dequantize_row<kFour>(c, s, m, in, n, weight.data_ptr<float>() + n * in);
-    });
-    return at::mm(x, weight.t());
+    // A block of output rows at a time, so the unpacked weight never takes more than a few MB (the 49,152-row
+    // head would be 113 MB whole).
+    constexpr int64_t kBlockRows = 1024;
+    at::Tensor out = at::empty({rows, out_features}, x.options());
+    at::Tensor weight = at::empty({std::min(kBlockRows, out_features), in}, x.options());
+    for (int64_t block = 0; block < out_features; block += kBlockRows) {
+      const int64_t count = std::min(kBlockRows, out_features - block);
+      at::parallel_for(0, count, 16, [&](int64_t first, int64_t last) {
+        for (int64_t n = first; n < last; ++n)
+          dequantize_row<kFour>(c, s, m, in, block + n, weight.data_ptr<float>() + n * in);
+      });
+      out.narrow(1, block, count).copy_(at::mm(x, weight.narrow(0, 0, count).t()));
+    }
+    return out;
   }
   at::Tensor out = at::empty({rows, out_features}, x.options());
   at::parallel_for(0, out_features, 32, [&](int64_t first, int64_t last) {

@@ -1,0 +1,203 @@
+"""Hostile and careless clients against a real server, through Gradio's REST call protocol with raw JSON bodies
+(NaN, infinities and lone surrogates included, which gradio_client cannot send).
+
+For every named endpoint and every parameter, the other arguments stay valid and that one gets values of the
+wrong kind, out of range, empty, huge or forged. Each call must end in a result or a specific message, never the
+catch-all; the server must stay up, log no traceback from GenLab's code, and no request may raise its memory by
+more than 200 MB above its level at rest.
+"""
+
+import io
+import json
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import ARTIFACTS
+from tests.integration.conftest import start_server
+
+CATCH_ALL = "Something went wrong on the server"
+MEMORY_LIMIT_MB = 200
+HUGE_TEXT = "x" * 1_000_000
+NASTY_TEXT = "bad \udc80\ud800 \u202eevil\u202c \x00\x07 text"
+NUMBERS = [float("nan"), float("inf"), float("-inf"), 1e308, -1e308, 10**30, "abc", [1], None, True]
+TEXTS = ["", HUGE_TEXT, NASTY_TEXT, 12, None, ["a"]]
+BOOLEANS = ["yes", 2, None, float("nan")]
+CHOICES = ["no-such-choice", "", 5, None, "../../etc/passwd"]
+SKETCHES = [{"composite": "not an image"}, {"composite": None, "layers": 5}, 5, "x"]
+
+
+def _png(width=64, height=64) -> bytes:
+    picture = np.zeros((height, width), np.uint8)
+    picture[10:54, 28:36] = 255  # a "1"
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class HostileServer:
+    def __init__(self, process, url: str):
+        self.process, self.url = process, url
+        self.http = httpx.Client(timeout=120)
+        self.info = self.http.get(f"{url}gradio_api/info").json()["named_endpoints"]
+
+    def upload(self, name: str, data: bytes) -> dict:
+        response = self.http.post(f"{self.url}gradio_api/upload", files={"files": (name, data)})
+        response.raise_for_status()
+        return {"path": response.json()[0], "meta": {"_type": "gradio.FileData"}}
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def call(self, api_name: str, data: list) -> tuple[str, object]:
+        """('complete', the outputs) or ('error', its message) for one call with a raw JSON body."""
+        body = json.dumps({"data": data})  # NaN and Infinity pass as JavaScript literals, as a raw client sends them
+        started = self.http.post(
+            f"{self.url}gradio_api/call/{api_name}", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert started.status_code == 200, (api_name, started.status_code, started.text[:200])
+        stream = self.http.get(f"{self.url}gradio_api/call/{api_name}/{started.json()['event_id']}").text
+        events = [line.split(":", 1)[1].strip() for line in stream.splitlines() if line.startswith("event:")]
+        payloads = [line.split(":", 1)[1].strip() for line in stream.splitlines() if line.startswith("data:")]
+        if "error" in events:
+            message = json.loads(payloads[events.index("error")]) if payloads else None
+            return "error", message
+        assert "complete" in events, (api_name, stream[-300:])
+        return "complete", json.loads(payloads[events.index("complete")])
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    process, url = start_server("hostile-server.log")
+    server = HostileServer(process, url)
+    deadline = time.monotonic() + 180  # SmolLM2 preloads in the background; wait so its load is not measured
+    while time.monotonic() < deadline:
+        status = json.loads(server.call("text_status", ["smollm2-135m-instruct"])[1][0])
+        if status["state"] == "ready":
+            break
+        time.sleep(1)
+    yield server
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def baseline(server: HostileServer, api_name: str) -> list:
+    """Valid arguments for an endpoint: its defaults, a real digit for files, small and quick settings."""
+    digit = server.upload("digit.png", _png())
+    values = []
+    for parameter in server.info[f"/{api_name}"]["parameters"]:
+        kind = parameter["python_type"]["type"]
+        value = parameter.get("parameter_default") if parameter.get("parameter_has_default") else None
+        if value is None:
+            value = parameter.get("example_input")
+        if kind == "filepath":
+            value = digit
+        elif kind.startswith("dict"):
+            value = None
+        values.append(value)
+    if api_name.startswith("text_") and api_name != "text_status":
+        values[2] = 2 if api_name != "text_next_token" else values[2]  # two new tokens: quick
+        if api_name == "text_next_token":
+            values[2] = "a quick"
+    if api_name == "train_resume":
+        values[1] = "no-such-run-hostile"  # everything is checked, then resuming finds no run: nothing trains
+    if api_name == "vae_decode_point":
+        values[1:3] = [0.0, 0.0]
+    return values
+
+
+def hostile_values(server: HostileServer, kind: str) -> list:
+    if kind in ("float", "int"):
+        return NUMBERS
+    if kind == "str":
+        return TEXTS
+    if kind == "bool":
+        return BOOLEANS
+    if kind.startswith("Literal"):
+        return CHOICES
+    if kind == "filepath":
+        png = _png()
+        return [
+            {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}},
+            {"path": str(Path(__file__).resolve()), "meta": {"_type": "gradio.FileData"}},
+            "/etc/passwd",
+            12,
+            server.upload("cut.png", png[: len(png) // 2]),
+            server.upload("header-only.png", png[:40]),
+            server.upload("empty.png", b""),
+            server.upload("text.png", b"<html>no picture here</html>"),
+        ]
+    if kind.startswith("dict"):
+        return SKETCHES
+    return [None, 5, "x"]
+
+
+ENDPOINTS = [
+    "gan_model_info", "gan_sample", "gan_interpolate", "vae_model_info", "vae_digit_a", "vae_sketch_a",
+    "vae_upload_a", "vae_encode", "vae_interpolate", "vae_latent_map", "vae_decode_point", "vae_explore",
+    "vae_prior", "text_generate", "text_next_token", "text_complete", "text_status", "train_resume",
+]  # fmt: skip
+
+
+class MemoryWatch:
+    """The server's peak resident memory while a block runs, sampled every 10 ms."""
+
+    def __init__(self, server: HostileServer):
+        self.server, self.peak, self.running = server, 0.0, False
+
+    def __enter__(self):
+        self.running = True
+        self.peak = self.server.rss_mb()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while self.running:
+            self.peak = max(self.peak, self.server.rss_mb())
+            time.sleep(0.01)
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+
+
+@pytest.mark.parametrize("api_name", ENDPOINTS)
+def test_every_parameter_meets_hostile_values(hostile, api_name):
+    valid = baseline(hostile, api_name)
+    outcome, message = hostile.call(api_name, valid)
+    assert outcome == "complete" or (api_name == "train_resume" and "no stopped run" in message), message
+    rest = hostile.rss_mb()
+    worst = (0.0, None)
+    failures = []
+    for index, parameter in enumerate(hostile.info[f"/{api_name}"]["parameters"]):
+        for value in hostile_values(hostile, parameter["python_type"]["type"]):
+            data = list(valid)
+            data[index] = value
+            with MemoryWatch(hostile) as watch:
+                outcome, message = hostile.call(api_name, data)
+            shown = repr(value)[:40]
+            if outcome == "error" and (message is None or CATCH_ALL in message):
+                failures.append(f"{parameter['parameter_name']}={shown}: {message!r}")
+            if watch.peak - rest > worst[0]:
+                worst = (watch.peak - rest, f"{parameter['parameter_name']}={shown}")
+            assert hostile.process.poll() is None, f"the server died on {parameter['parameter_name']}={shown}"
+    assert not failures, "\n".join(failures)
+    assert worst[0] <= MEMORY_LIMIT_MB, f"{api_name}: +{worst[0]:.0f} MB above rest for {worst[1]}"
+
+
+def test_the_catch_all_was_never_reached_and_nothing_leaked(hostile):
+    log = (ARTIFACTS / "hostile-server.log").read_text()
+    assert "handler" not in log or " failed" not in log, "a hostile input reached the catch-all"
+    assert "Traceback" not in log
+    for route in ("gradio_api/file=/etc/passwd", "gradio_api/file=app.py", "file=../../app.py"):
+        response = hostile.http.get(f"{hostile.url}{route}")
+        assert response.status_code in (403, 404) and "root:" not in response.text
