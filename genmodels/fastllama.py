@@ -22,6 +22,7 @@ from . import decode_extension
 from .lm_kernels import KERNELS, LINEAR, PackedLinear, candidates, requested_kernel
 
 SCORE_CHUNK_TOKENS = 64  # positions whose vocabulary-wide logits exist at once while scoring
+PREFILL_CHUNK_TOKENS = 256  # prompt positions whose activations exist at once
 # The accuracy self-check: teacher-forced through the decode path, against float32 on the same tokens.
 SELF_CHECK_MAX_PERPLEXITY_CHANGE = 0.005
 SELF_CHECK_MAX_MEAN_KL_NATS = 0.001
@@ -143,11 +144,15 @@ class FastLlama:
             tables = self._tables = self._rotation_tables(max(end, 2 * tables[0].shape[0]))
         return tables
 
-    def _grow(self, cache: KVCache, needed: int) -> None:
+    def reserve(self, cache: KVCache, positions: int) -> None:
+        """Make room for `positions` in the cache now, so decoding up to there never reallocates it."""
+        self._grow(cache, positions, exact=True)
+
+    def _grow(self, cache: KVCache, needed: int, exact: bool = False) -> None:
         capacity = cache.keys[0].shape[1] if cache.keys else 0
         if needed <= capacity:
             return
-        new_capacity = max(needed, 2 * capacity, 256)
+        new_capacity = needed if exact else max(needed, 2 * capacity, 256)
         shape = (self.kv_heads, new_capacity, self.head_dim)
         for index in range(self.layers):
             keys = torch.zeros(shape, dtype=self.dtype, device=self.device)
@@ -166,7 +171,18 @@ class FastLlama:
 
     @torch.inference_mode()
     def hidden_states(self, ids: list[int], cache: KVCache) -> torch.Tensor:
-        """Append ids to the cache; the final normed hidden state of each new position (T, H)."""
+        """Append ids to the cache; the final normed hidden state of each new position (T, H).
+
+        Long prompts go through in chunks of PREFILL_CHUNK_TOKENS, each attending to the cache so far: the same
+        result, with a tenth of the activations alive at once.
+        """
+        if len(ids) > PREFILL_CHUNK_TOKENS:
+            self._grow(cache, cache.length + len(ids))
+            chunks = [ids[i : i + PREFILL_CHUNK_TOKENS] for i in range(0, len(ids), PREFILL_CHUNK_TOKENS)]
+            return torch.cat([self._hidden_states(chunk, cache) for chunk in chunks])
+        return self._hidden_states(ids, cache)
+
+    def _hidden_states(self, ids: list[int], cache: KVCache) -> torch.Tensor:
         count, start = len(ids), cache.length
         end = start + count
         self._grow(cache, end)

@@ -138,6 +138,8 @@ class FastModel(HFModel):
         from .fastllama import KVCache
 
         cache = KVCache()
+        # Room for the longest continuation at once: growing a full cache later would copy it (+100 MB at 2,048).
+        self.fast.reserve(cache, min(self.context_length, len(ids) + MAX_NEW_TOKENS))
         return self.fast.forward(ids, cache), cache
 
     def step(self, token: int, state: object) -> tuple[torch.Tensor, object]:

@@ -1,6 +1,8 @@
 """Hostile and careless clients against a real server, through Gradio's REST call protocol with raw JSON bodies
 (NaN, infinities and lone surrogates included, which gradio_client cannot send).
 
+A forged file path never reaches GenLab: Gradio refuses any file that was not uploaded to it.
+
 For every named endpoint and every parameter, the other arguments stay valid and that one gets values of the
 wrong kind, out of range, empty, huge or forged. Each call must end in a result or a specific message, never the
 catch-all; the server must stay up, log no traceback from GenLab's code, and no request may raise its memory by
@@ -9,6 +11,7 @@ more than 200 MB above its level at rest.
 
 import io
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -18,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, PROJECT_ROOT
 from tests.integration.conftest import start_server
 
 CATCH_ALL = "Something went wrong on the server"
@@ -69,7 +72,7 @@ class HostileServer:
         payloads = [line.split(":", 1)[1].strip() for line in stream.splitlines() if line.startswith("data:")]
         if "error" in events:
             message = json.loads(payloads[events.index("error")]) if payloads else None
-            return "error", message
+            return "error", message.get("error") if isinstance(message, dict) else message
         assert "complete" in events, (api_name, stream[-300:])
         return "complete", json.loads(payloads[events.index("complete")])
 
@@ -101,7 +104,7 @@ def baseline(server: HostileServer, api_name: str) -> list:
         if kind == "filepath":
             value = digit
         elif kind.startswith("dict"):
-            value = None
+            value = {"background": None, "layers": [], "composite": digit}
         values.append(value)
     if api_name.startswith("text_") and api_name != "text_status":
         values[2] = 2 if api_name != "text_next_token" else values[2]  # two new tokens: quick
@@ -109,6 +112,8 @@ def baseline(server: HostileServer, api_name: str) -> list:
             values[2] = "a quick"
     if api_name == "train_resume":
         values[1] = "no-such-run-hostile"  # everything is checked, then resuming finds no run: nothing trains
+    if api_name in ("vae_latent_map", "vae_decode_point"):
+        values[0] = "vae-2d"  # the 2-D model's tools
     if api_name == "vae_decode_point":
         values[1:3] = [0.0, 0.0]
     return values
@@ -175,17 +180,21 @@ def test_every_parameter_meets_hostile_values(hostile, api_name):
     valid = baseline(hostile, api_name)
     outcome, message = hostile.call(api_name, valid)
     assert outcome == "complete" or (api_name == "train_resume" and "no stopped run" in message), message
-    rest = hostile.rss_mb()
     worst = (0.0, None)
     failures = []
     for index, parameter in enumerate(hostile.info[f"/{api_name}"]["parameters"]):
         for value in hostile_values(hostile, parameter["python_type"]["type"]):
             data = list(valid)
             data[index] = value
+            rest = hostile.rss_mb()  # the level at rest just before this request
             with MemoryWatch(hostile) as watch:
                 outcome, message = hostile.call(api_name, data)
             shown = repr(value)[:40]
-            if outcome == "error" and (message is None or CATCH_ALL in message):
+            kind = parameter["python_type"]["type"]
+            # A file value that is not a file uploaded to this server is refused by Gradio itself before GenLab
+            # sees it (its message stays hidden with show_error off); everything else must get GenLab's message.
+            gradio_guard = message is None and (kind == "filepath" or kind.startswith("dict"))
+            if outcome == "error" and not gradio_guard and (message is None or CATCH_ALL in message):
                 failures.append(f"{parameter['parameter_name']}={shown}: {message!r}")
             if watch.peak - rest > worst[0]:
                 worst = (watch.peak - rest, f"{parameter['parameter_name']}={shown}")
@@ -196,8 +205,11 @@ def test_every_parameter_meets_hostile_values(hostile, api_name):
 
 def test_the_catch_all_was_never_reached_and_nothing_leaked(hostile):
     log = (ARTIFACTS / "hostile-server.log").read_text()
-    assert "handler" not in log or " failed" not in log, "a hostile input reached the catch-all"
-    assert "Traceback" not in log
+    assert not re.search(r"handler \S+ failed", log), "a hostile input reached the catch-all"
+    # Gradio logs its own refusals (a payload that fails its schema); no traceback may pass through GenLab's code.
+    own_code = re.compile(r'File "' + re.escape(str(PROJECT_ROOT)) + r"/(demos|genmodels|app\.py)")
+    for block in log.split("Traceback (most recent call last):")[1:]:
+        assert not own_code.search(block.split("\n\n")[0]), block[:2000]
     for route in ("gradio_api/file=/etc/passwd", "gradio_api/file=app.py", "file=../../app.py"):
         response = hostile.http.get(f"{hostile.url}{route}")
         assert response.status_code in (403, 404) and "root:" not in response.text
