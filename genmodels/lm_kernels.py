@@ -209,6 +209,9 @@ KERNELS: dict[str, Kernel] = {
         Kernel(
             "gguf", "q4", "q8", ("cpu",), "GenLab's C++ kernels on GGUF's own Q4_1/Q8_0 values, float32 activations"
         ),
+        Kernel(
+            "int4-q8", "int4", "q8", ("cpu",), "torch's 4-bit kernel (bfloat16 activations), GGUF's exact Q8_0 head"
+        ),
     )
 }
 
