@@ -8,6 +8,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from genmodels.checkpoints import recover_interrupted_saves
 from genmodels.data import DatasetUnavailable
 from genmodels.imaging import grid
 from genmodels.jobs import FINISHED, QUEUED, RUNNING, STOPPED, JobManager, ProcessTrainingJob, TrainingJob
@@ -92,6 +93,7 @@ class TrainingTab:
             raise UserError(f"Expected {SETTINGS_COUNT + 3} settings, got {len(values)}.")
         spec, notices = self._spec(*values[:SETTINGS_COUNT])
         source, pasted, upload = values[SETTINGS_COUNT:]
+        recover_interrupted_saves(STATES_DIR)
         has_state = (STATES_DIR / spec.name / "trainer.json").is_file()
         if resume and not has_state:
             raise UserError(f"There is no stopped run called {spec.name!r} to resume.")

@@ -26,8 +26,47 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 CARD_SECTIONS = ("## Data", "## Held-out split", "## Training", "## Metrics", "## Licence")
 
 
+def recover_interrupted_saves(root: Path) -> None:
+    """Undo what a process killed in the middle of atomic_replace_dir left in root.
+
+    Killed while building: a `.NAME.tmp-*` folder, removed. Killed between its two renames: NAME is missing and the
+    previous version waits as `.NAME.old-*`, so it is put back. Folders starting with "." are never models.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return
+    for folder in sorted(root.glob(".*.old-*")):
+        name = folder.name[1:].rsplit(".old-", 1)[0]
+        if not (root / name).exists():
+            try:
+                os.replace(folder, root / name)
+                continue
+            except OSError:
+                pass
+        shutil.rmtree(folder, ignore_errors=True)
+    for folder in root.glob(".*.tmp-*"):
+        owner = folder.name.rsplit(".tmp-", 1)[1].split("-")[0]
+        if not owner.isdigit() or not _process_alive(int(owner)):  # a live process may still be writing it
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def atomic_replace_dir(build, destination: Path) -> None:
-    """Call build(tmp_folder), then swap tmp_folder into place: readers see the old or the new, never half."""
+    """Call build(tmp_folder), then swap tmp_folder into place: readers see the old or the new, never half.
+
+    A process killed at any point leaves the previous version loadable (see recover_interrupted_saves).
+    """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_name(f".{destination.name}.tmp-{os.getpid()}-{threading.get_ident()}")

@@ -9,7 +9,15 @@ from pathlib import Path
 import torch
 
 from .chargpt import CharGPT
-from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, CheckpointError, load_checkpoint, read_card, read_config
+from .checkpoints import (
+    CHECKPOINTS_DIR,
+    MODELS_DIR,
+    CheckpointError,
+    load_checkpoint,
+    read_card,
+    read_config,
+    recover_interrupted_saves,
+)
 from .classifier import MNISTClassifier
 from .gan import GAN
 from .vae import VAE
@@ -65,9 +73,10 @@ class Registry:
         for root in self.roots:
             if not root.is_dir():
                 continue
+            recover_interrupted_saves(root)
             for folder in sorted(root.iterdir()):
-                if not (folder / "config.json").is_file():
-                    continue
+                if folder.name.startswith(".") or not (folder / "config.json").is_file():
+                    continue  # a save in progress (or interrupted) is never listed
                 card = read_card(folder)
                 family = card.get("genlab_family")
                 if family in MODEL_CLASSES and folder.name not in entries:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .chargpt import CharGPTConfig
-from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, RUNS_DIR, make_card, save_checkpoint
+from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, RUNS_DIR, make_card, recover_interrupted_saves, save_checkpoint
 from .classifier import MNISTClassifier
 from .data import load_shakespeare, mnist_splits, split_text, to_signed
 from .gan import GANConfig
@@ -88,6 +88,7 @@ class Run:
     def __init__(self, spec: RunSpec, text: str | None = None, classifier: MNISTClassifier | None = None):
         spec.validate()
         self.spec = spec
+        recover_interrupted_saves(STATES_DIR)  # a previous save killed halfway leaves the one before it
         self.state_dir = STATES_DIR / spec.name
         every = preview_every(spec.steps)
         if spec.family in ("gan", "vae"):
