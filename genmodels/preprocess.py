@@ -15,6 +15,9 @@ from PIL import Image, UnidentifiedImageError
 
 MAX_FILE_BYTES = 10 * 2**20
 MAX_PIXELS = 40_000_000  # refuse before decoding: a 10,000 x 10,000 image is 100 M pixels
+# JPEGs decode at a reduced size (draft); other formats decode whole first, so their decoded size is bounded too.
+MAX_DECODED_BYTES = 64 * 2**20
+BYTES_PER_BAND = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I": 4, "F": 4}
 WORKING_SIZE = 512  # large images are reduced to this before any per-pixel work
 INK_THRESHOLD = 0.08  # fraction of full contrast below which there is no ink
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -57,6 +60,12 @@ def open_image(path: Path) -> Image.Image:
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise ImageRejected(f"The image is {width}x{height} pixels; the limit is {MAX_PIXELS // 10**6} megapixels.")
+    decoded = width * height * len(image.getbands()) * BYTES_PER_BAND.get(image.mode, 1)
+    if image.format != "JPEG" and decoded > MAX_DECODED_BYTES:
+        raise ImageRejected(
+            f"The picture would take {decoded / 2**20:.0f} MB to decode ({width}x{height} {image.mode}); the limit is "
+            f"{MAX_DECODED_BYTES // 2**20} MB. Save it as JPEG or make it smaller."
+        )
     # Decode every pixel here, where the file enters: a damaged file fails now, with a reason a person understands,
     # not deep in the preprocessing. JPEGs decode straight at a reduced size.
     try:
@@ -65,6 +74,11 @@ def open_image(path: Path) -> Image.Image:
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, Image.DecompressionBombError):
         raise ImageRejected(DAMAGED) from None
     return image
+
+
+def _fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    scale = longest / max(size)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def _ink(image: Image.Image) -> np.ndarray:
@@ -78,9 +92,8 @@ def _ink(image: Image.Image) -> np.ndarray:
     if image.mode == "P":
         image = image.convert("RGBA")
     image.draft("L", (WORKING_SIZE, WORKING_SIZE))  # JPEGs decode straight at a reduced size
-    if max(image.size) > WORKING_SIZE:
-        image = image.copy()
-        image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+    if max(image.size) > WORKING_SIZE:  # a reduced copy: never a second full-size one
+        image = image.resize(_fit(image.size, WORKING_SIZE), Image.Resampling.BOX, reducing_gap=2.0)
     if image.mode in ("RGBA", "LA") or (image.mode == "RGB" and "transparency" in image.info):
         rgba = np.asarray(image.convert("RGBA"), dtype=np.float64) / 255.0
         alpha = rgba[..., 3]

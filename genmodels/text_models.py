@@ -7,6 +7,7 @@ check made in the background at start-up; nothing here ever blocks on the networ
 Generate finds the model warm; until then `status()` says what is happening and how long it should take.
 """
 
+import ctypes
 import json
 import logging
 import os
@@ -36,6 +37,14 @@ SELF_CHECK_TEXT = (
 )
 DEFAULT_LOAD_SECONDS = 8.0  # the expected wait before any load has been measured on this machine
 LOAD_TIMES_FILE = CACHE_DIR.parent / "load-seconds.json"
+
+
+def release_free_memory() -> bool:
+    """Hand memory that was freed back to the OS (glibc's malloc_trim); False where that is not available."""
+    try:
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,7 @@ class TextModels:
                 smollm.prepare(self.smollm_dir)
             self._set_status(name, "loading", "loading the weights and choosing the fastest accurate kernel")
             self.load(name)
+            release_free_memory()  # loading freed a float32 copy and the checked candidates: give it back
             seconds = time.monotonic() - self._started[name]
             self._record_seconds(name, seconds)
             self._status[name] = LoadStatus(

@@ -143,3 +143,13 @@ def test_an_intact_picture_opens_fully_decoded(tmp_path):
     path.write_bytes(_png_bytes())
     image = open_image(path)
     assert image.size == (64, 64) and np.asarray(image).max() == 255
+
+
+def test_pictures_too_large_to_decode_are_refused_before_decoding(tmp_path):
+    path = tmp_path / "huge.png"
+    Image.new("RGBA", (6000, 6000)).save(path)  # 36 megapixels, 137 MB decoded
+    with pytest.raises(ImageRejected, match="MB to decode"):
+        open_image(path)
+    grey = tmp_path / "huge-grey.png"
+    Image.new("L", (6000, 6000), 0).save(grey)  # 36 MB decoded: accepted
+    assert open_image(grey).size == (6000, 6000)
