@@ -36,7 +36,10 @@ def recover_interrupted_saves(root: Path) -> None:
     if not root.is_dir():
         return
     for folder in sorted(root.glob(".*.old-*")):
-        name = folder.name[1:].rsplit(".old-", 1)[0]
+        name, owner = folder.name[1:].rsplit(".old-", 1)
+        owner = owner.split("-")[0]
+        if owner.isdigit() and _process_alive(int(owner)):
+            continue  # a save in progress, between its two renames: its own process finishes the swap
         if not (root / name).exists():
             try:
                 os.replace(folder, root / name)

@@ -271,7 +271,10 @@ class ProcessTrainingJob(TrainingJob):
                 code = self.process.wait()
             self.process.stdout.close()
             with self._pipe_lock:
-                self.process.stdin.close()
+                try:
+                    self.process.stdin.close()
+                except (BrokenPipeError, OSError):  # the process died with a request still in the buffer
+                    pass
         if outcome is None:
             raise RuntimeError(f"the training process ended unexpectedly (exit code {code})")
         if outcome["type"] == "failed":
