@@ -3,7 +3,7 @@
 Decoding at batch 1 reads every weight once per token, so fewer bytes per weight means more tokens per
 second, as long as the kernel that multiplies them is good on this CPU. Which one is good depends on the
 machine (instruction sets, torch's build, the memory system), so the choice is made by measurement at load
-time, and every candidate must also pass an accuracy check against float32 (see `FastLlama.self_check`).
+time, and every candidate must also pass an accuracy check against float32 (see `fastllama.load_fast_llama`).
 
 Each kernel packs a float32 weight (out_features, in_features) once and multiplies (T, in) float32
 activations by it, returning (T, out) float32. No kernel uses torch's deprecated quantized-tensor API.
@@ -12,7 +12,8 @@ activations by it, returning (T, out) float32. No kernel uses torch's deprecated
 - bfloat16: half the bytes; activations and weights rounded to bfloat16, float32 accumulation.
 - int8: weight-only int8, one scale per output channel (`aten._weight_int8pack_mm`).
 - int4: weight-only 4-bit, affine groups of 32 along the input (`aten._weight_int4pack_mm_for_cpu`). SmolLM2's
-  GGUF stores its projections as Q4_1, which is exactly this format, so on those weights it is lossless.
+  GGUF stores its projections as Q4_1, which is exactly this format, so the weights are kept exactly; the kernel's
+  bfloat16 activations (and scales) are what differ from float32.
 - int4-dynamic: 4-bit symmetric groups with int8 dynamic activations (`aten._dyn_quant_matmul_4bit`): KleidiAI's
   kernels on Arm CPUs, a plain reference implementation elsewhere.
 - q4 / q8: GenLab's own C++ kernels (`csrc/decode_step.cpp`) on GGUF's Q4_1 and Q8_0 layouts with float32

@@ -63,7 +63,7 @@ class LoadStatus:
 
 
 def preferred_dtype(device: torch.device) -> torch.dtype:
-    """On a GPU, half precision (bfloat16 where supported); on a CPU, float32 (decoding goes int8 there)."""
+    """For models other than Llama: half precision on a GPU (bfloat16 where supported), float32 on a CPU."""
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
