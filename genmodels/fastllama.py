@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from . import decode_extension
-from .lm_kernels import KERNELS, LINEAR, PackedLinear, candidates, requested_kernel
+from .lm_kernels import FUSED_Q8, GROUP_SIZE, KERNELS, LINEAR, PackedLinear, candidates, requested_kernel
 
 SCORE_CHUNK_TOKENS = 64  # positions whose vocabulary-wide logits exist at once while scoring
 PREFILL_CHUNK_TOKENS = 256  # prompt positions whose activations exist at once
@@ -85,8 +85,14 @@ class FastLlama:
         half = {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(kernel)
         self.dtype = half if half is not None and self.device.type != "cpu" else torch.float32
         embed = state["model.embed_tokens.weight"]
-        self.embed = embed.to(self.dtype).contiguous()  # (V, H): rows are looked up, never multiplied
         self.head: PackedLinear = LINEAR[path.head](state.get("lm_head.weight", embed).to(self.dtype))
+        # Tied embeddings under GGUF's Q8_0 head: the head's codes are the embedding (Q8_0 values round-trip
+        # exactly), so rows are looked up from them and no float copy is kept (113 MB for SmolLM2).
+        tied = "lm_head.weight" not in state or state["lm_head.weight"] is embed
+        if tied and self.head.fused_kind == FUSED_Q8 and self._q8_round_trips(embed):
+            self.embed = None
+        else:
+            self.embed = embed.to(self.dtype).contiguous()  # (V, H): rows are looked up, never multiplied
         self.norm = state["model.norm.weight"].to(self.dtype)
         self.q_size, self.kv_size = self.heads * self.head_dim, self.kv_heads * self.head_dim
         pack = LINEAR[path.body]
@@ -130,7 +136,21 @@ class FastLlama:
     @property
     def weight_bytes(self) -> int:
         packed = [block[name] for block in self.blocks for name in ("qkv", "o", "gate_up", "down")]
-        return sum(linear.nbytes for linear in [*packed, self.head]) + self.embed.numel() * self.embed.element_size()
+        embed = 0 if self.embed is None else self.embed.numel() * self.embed.element_size()
+        return sum(linear.nbytes for linear in [*packed, self.head]) + embed
+
+    def _q8_rows(self, ids: torch.Tensor) -> torch.Tensor:
+        """Embedding rows dequantised from the Q8_0 head: code * its group's scale, (T, H) float32."""
+        codes, scales = self.head.weight[ids].float(), self.head.scales[ids].float()
+        return (codes.view(len(ids), -1, GROUP_SIZE) * scales[..., None]).view(len(ids), -1)
+
+    def _q8_round_trips(self, embed: torch.Tensor) -> bool:
+        rows = torch.arange(len(embed), device=self.device)
+        return all(torch.equal(self._q8_rows(chunk), embed[chunk].float()) for chunk in rows.split(4096))
+
+    def _embed_rows(self, ids: list[int]) -> torch.Tensor:
+        index = torch.tensor(ids, device=self.device)
+        return self._q8_rows(index) if self.embed is None else self.embed[index]
 
     def _rotation_tables(self, capacity: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """e^(i * position * inv_freq) for positions 0..capacity-1: (capacity, head_dim / 2) complex, cos, sin."""
@@ -188,7 +208,7 @@ class FastLlama:
         self._grow(cache, end)
         rotations, cos, sin = self._tables_for(end)
         rotation = rotations[start:end, None, :]  # (T, 1, head_dim / 2)
-        x = self.embed[torch.tensor(ids, device=self.device)]  # (T, H) the residual stream
+        x = self._embed_rows(ids)  # (T, H) the residual stream
         if count == 1 and self.fused:
             x = torch.ops.genlab.decode_step(
                 x,

@@ -242,7 +242,12 @@ def train_chargpt(args) -> None:
         args.steps, args.save_every = 6, 3
     vocab = "".join(sorted(set(text)))
     model_config = CharGPTConfig(
-        vocab=vocab, block_size=args.block_size, n_layer=args.layers, n_head=args.heads, n_embd=args.width
+        vocab=vocab,
+        block_size=args.block_size,
+        n_layer=args.layers,
+        n_head=args.heads,
+        n_embd=args.width,
+        dropout=args.dropout,
     )
     trainer = CharGPTTrainer(
         model_config,
@@ -281,8 +286,8 @@ def train_chargpt(args) -> None:
         "read from GenLab's data directory (`tinyshakespeare/input.txt`).",
         held_out="The first 90% of the text trains; the last 10% is held out for validation and never trained on.",
         training=f"{trainer.step} steps of AdamW (lr {args.lr}, warm-up then cosine decay to a tenth, weight decay "
-        f"0.1, gradient clipping at 1), batches of {args.batch_size} random {args.block_size}-character windows, "
-        f"seed {args.seed}.",
+        f"0.1, gradient clipping at 1, dropout {args.dropout}), batches of {args.batch_size} random "
+        f"{args.block_size}-character windows, seed {args.seed}.",
         command="\n".join(trainer.history),
         metrics=metrics,
         metrics_text="Cross-entropy on up to 200 evenly spaced, non-overlapping windows.\n\n"
@@ -321,6 +326,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--heads", type=int, default=4, help="char-GPT attention heads")
     parser.add_argument("--width", type=int, default=128, help="char-GPT embedding width")
     parser.add_argument("--block-size", type=int, default=128, help="char-GPT context in characters")
+    parser.add_argument("--dropout", type=float, default=0.0, help="char-GPT dropout while training")
     parser.add_argument("--classifier", type=Path, default=PROJECT_ROOT / "checkpoints" / "mnist-classifier")
     parser.add_argument("--run-dir", type=Path, default=None, help="resumable state; default runs/<out name>")
     parser.add_argument("--save-every", type=int, default=1000)
