@@ -55,8 +55,10 @@ def main() -> None:
     demo = build_app(registry, text_models)
     # SmolLM2 gets ready in the background once the page answers (until then it competes with the start-up);
     # the Text tab shows its progress meanwhile.
+    # GENLAB_PRELOAD=0 leaves it to the first request instead (a server used only for training, or a test).
     server_started = threading.Event()
-    text_models.preload(after=server_started)
+    if os.environ.get("GENLAB_PRELOAD", "1") != "0":
+        text_models.preload(after=server_started)
     demo.launch(
         server_name=args.host,
         server_port=args.port,

@@ -21,14 +21,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(log_name: str) -> tuple[subprocess.Popen, str]:
-    """Start app.py on a free loopback port and wait until it answers; returns (process, url)."""
+def start_server(
+    log_name: str, runs: Path | None = None, extra_env: dict | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Start app.py on a free loopback port and wait until it answers; returns (process, url).
+
+    Models trained by tests go to `runs` (kept as it is) or to a fresh folder under artifacts/ named after the log.
+    """
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
-    runs = ARTIFACTS / f"runs-{Path(log_name).stem}"  # models trained by tests stay out of the project's runs/
-    shutil.rmtree(runs, ignore_errors=True)
+    if runs is None:
+        runs = ARTIFACTS / f"runs-{Path(log_name).stem}"  # models trained by tests stay out of the project's runs/
+        shutil.rmtree(runs, ignore_errors=True)
     env = {**os.environ, "GENLAB_DEVICE": "cpu", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
     env["GENLAB_RUNS_DIR"] = str(runs)
+    env.update(extra_env or {})
     env.pop("GRADIO_SERVER_NAME", None)
     log = open(ARTIFACTS / log_name, "w")
     process = subprocess.Popen(

@@ -9,9 +9,11 @@ catch-all; the server must stay up, log no traceback from GenLab's code, and no 
 more than 200 MB above its level at rest.
 """
 
+import base64
 import io
 import json
 import re
+import struct
 import threading
 import time
 from pathlib import Path
@@ -41,6 +43,27 @@ def _png(width=64, height=64) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(picture).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _noise_png(limit: int) -> bytes:
+    """A picture of random noise as large as an upload may be: PNG cannot compress it, so it is nearly `limit`."""
+    side = int((limit / 3.05) ** 0.5)
+    pixels = np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _bomb_png(side=24_000) -> bytes:
+    """A few kilobytes of PNG that would decode to side x side pixels (576 MB as greyscale)."""
+    buffer = io.BytesIO()
+    Image.new("1", (side, side)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+UPLOAD_LIMIT = 10 * 1000 * 1000  # app.py: max_file_size="10mb"
+LARGEST_UPLOAD = _noise_png(UPLOAD_LIMIT - 200_000)
+BOMB = _bomb_png()
 
 
 class HostileServer:
@@ -130,7 +153,13 @@ def hostile_values(server: HostileServer, kind: str) -> list:
         return CHOICES
     if kind == "filepath":
         png = _png()
+        data_url = "data:image/png;base64," + base64.b64encode(png).decode()
         return [
+            server.upload("largest.png", LARGEST_UPLOAD),
+            server.upload("bomb.png", BOMB),
+            {"url": data_url, "meta": {"_type": "gradio.FileData"}},
+            {"path": data_url, "meta": {"_type": "gradio.FileData"}},
+            data_url,
             {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}},
             {"path": str(Path(__file__).resolve()), "meta": {"_type": "gradio.FileData"}},
             "/etc/passwd",
@@ -213,3 +242,22 @@ def test_the_catch_all_was_never_reached_and_nothing_leaked(hostile):
     for route in ("gradio_api/file=/etc/passwd", "gradio_api/file=app.py", "file=../../app.py"):
         response = hostile.http.get(f"{hostile.url}{route}")
         assert response.status_code in (403, 404) and "root:" not in response.text
+
+
+def test_an_upload_over_the_limit_is_refused_with_a_message(hostile):
+    too_big = _noise_png(UPLOAD_LIMIT + 1_000_000)
+    assert len(too_big) > UPLOAD_LIMIT
+    rest = hostile.rss_mb()
+    with MemoryWatch(hostile) as watch:
+        response = hostile.http.post(f"{hostile.url}gradio_api/upload", files={"files": ("big.png", too_big)})
+    assert response.status_code == 413, (response.status_code, response.text[:200])
+    assert "maximum" in response.text.lower() or "large" in response.text.lower(), response.text[:200]
+    assert watch.peak - rest <= MEMORY_LIMIT_MB
+    assert hostile.process.poll() is None
+    assert hostile.call("vae_model_info", baseline(hostile, "vae_model_info"))[0] == "complete"  # still serving
+
+
+def test_the_largest_accepted_upload_and_a_decompression_bomb_are_what_the_tests_think(hostile):
+    assert UPLOAD_LIMIT - 400_000 < len(LARGEST_UPLOAD) <= UPLOAD_LIMIT  # the largest size still accepted
+    width, height = struct.unpack(">II", BOMB[16:24])  # the PNG header's size, read without decoding
+    assert len(BOMB) < 200_000 and (width, height) == (24_000, 24_000)
