@@ -50,6 +50,9 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> ar
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args()
+    # Runs are everyone's on a single-user laptop; on a server others reach (a Space, a class) each is its owner's.
+    shared_host = args.host not in ("127.0.0.1", "localhost", "::1") or bool(os.environ.get("SPACE_ID"))
+    os.environ.setdefault("GENLAB_PUBLISH_RUNS", "0" if shared_host else "1")
     registry = Registry()
     text_models = TextModels(registry)
     demo = build_app(registry, text_models)

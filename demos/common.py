@@ -17,6 +17,8 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
+from genmodels.ownership import session_scope
+
 log = logging.getLogger("genlab")
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="genlab-outputs-"))
 OUTPUT_MAX_AGE_SECONDS = 900
@@ -153,22 +155,60 @@ def friendly(function):
     if inspect.isgeneratorfunction(function):
 
         @functools.wraps(function)
-        def streaming(*args, **kwargs):
+        def streaming(request, *args, **kwargs):
+            session = session_of(request)
             try:
-                yield from function(*args, **kwargs)
+                with session_scope(session):  # each step may run on another worker thread: scope every one
+                    steps = function(*args, **kwargs)
+                while True:
+                    with session_scope(session):
+                        try:
+                            update = next(steps)
+                        except StopIteration:
+                            return
+                    yield update
             except Exception as error:
                 raise translate(error) from None
 
-        return gpu_scope(streaming)
+        return gpu_scope(_takes_request(streaming, function))
 
     @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def wrapper(request, *args, **kwargs):
         try:
-            return function(*args, **kwargs)
+            with session_scope(session_of(request)):
+                return function(*args, **kwargs)
         except Exception as error:
             raise translate(error) from None
 
-    return gpu_scope(wrapper)
+    return gpu_scope(_takes_request(wrapper, function))
+
+
+def session_of(request) -> str | None:
+    """The browser session (one page, or one API client) a request comes from."""
+    return getattr(request, "session_hash", None) or None
+
+
+def _takes_request(wrapper, function):
+    """Give wrapper function's signature plus a leading gr.Request, which Gradio then fills in.
+
+    Every handler runs within its session (genmodels.ownership.session_scope): models are listed and loaded for it.
+    """
+    signature = inspect.signature(function)
+    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request)
+    wrapper.__signature__ = signature.replace(parameters=[request, *signature.parameters.values()])
+    wrapper.__annotations__ = {**getattr(function, "__annotations__", {}), "request": gr.Request}
+    del wrapper.__wrapped__  # Gradio must read the signature above, not the wrapped function's
+    return wrapper
+
+
+def with_session(function):
+    """For plain handlers that are not `friendly` (page-load refreshes): run function within its session."""
+
+    def wrapper(request: gr.Request, *args):
+        with session_scope(session_of(request)):
+            return function(*args)
+
+    return wrapper
 
 
 def output_path(suffix: str) -> Path:

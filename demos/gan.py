@@ -18,7 +18,18 @@ from genmodels.imaging import grid, score_colors, strip, write_gif
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED
 
-from .common import Notices, UserError, choice, flag, friendly, integer, number, output_path, picture_file
+from .common import (
+    Notices,
+    UserError,
+    choice,
+    flag,
+    friendly,
+    integer,
+    number,
+    output_path,
+    picture_file,
+    with_session,
+)
 
 MIXED = "0-9 in turn"
 DIGITS = [MIXED] + [str(digit) for digit in range(10)]
@@ -203,7 +214,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             api_name="gan_interpolate",
             **heavy,
         )
-        demo.load(lambda: gr.update(choices=registry.names("gan")), None, model, api_visibility="private")
+        demo.load(with_session(lambda: gr.update(choices=registry.names("gan"))), None, model, api_visibility="private")
         demo.load(
             friendly(tab.model_info), model, [digit, model_info], api_visibility="private", preprocess=False
         ).then(friendly(tab.sample), sample_inputs, [picture, info], api_visibility="private", **heavy)

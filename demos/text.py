@@ -13,7 +13,7 @@ from genmodels.sampling import MAX_SEED
 from genmodels.text_models import TextModels
 from genmodels.textgen import MAX_TEMPERATURE, SamplingSettings, next_token_distribution
 
-from .common import Notices, UserError, clean_text, flag, friendly, integer, log, number
+from .common import Notices, UserError, clean_text, flag, friendly, integer, log, number, with_session
 
 MAX_PROMPT_CHARACTERS = 20_000  # longer prompts keep their end: only the last context window matters anyway
 MAX_ALTERNATIVES = 3
@@ -324,7 +324,7 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
             api_name="text_complete",
             **heavy,
         )
-        demo.load(lambda: gr.update(choices=models.names()), None, model, api_visibility="private")
+        demo.load(with_session(lambda: gr.update(choices=models.names())), None, model, api_visibility="private")
         quick = {"concurrency_id": "text_status", "concurrency_limit": None, "queue": False}
         gr.on(
             [status_timer.tick, model.change, demo.load],

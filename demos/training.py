@@ -1,6 +1,8 @@
 """The Training tab: train a GAN, a VAE or a char-GPT live and use the result in the other tabs."""
 
 import os
+import secrets
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -12,12 +14,13 @@ from genmodels.checkpoints import recover_interrupted_saves
 from genmodels.data import DatasetUnavailable
 from genmodels.imaging import grid
 from genmodels.jobs import FINISHED, QUEUED, RUNNING, STOPPED, JobManager, ProcessTrainingJob, TrainingJob
+from genmodels.ownership import RunAccessError, RunOwners, current_session, publish_all
 from genmodels.registry import Registry
 from genmodels.text_models import TextModels
 from genmodels.trainers import GAN_LOSSES
 from genmodels.training_runs import MAX_STEPS, MAX_TEXT_CHARACTERS, STATES_DIR, Run, RunSpec
 
-from .common import Notices, UserError, choice, clean_text, flag, friendly, integer, number, picture_file
+from .common import Notices, UserError, choice, clean_text, flag, friendly, integer, number, picture_file, with_session
 
 FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT (text)": "chargpt"}
 TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
@@ -36,6 +39,34 @@ MAX_JOBS = int(os.environ.get("GENLAB_MAX_TRAINING_JOBS", "1"))
 class TrainingTab:
     def __init__(self, registry: Registry, text_models: TextModels, manager: JobManager):
         self.registry, self.text_models, self.manager = registry, text_models, manager
+        self.owners = RunOwners()
+        self._active: set[str] = set()  # runs training or waiting now: never evicted
+        self._active_lock = threading.Lock()
+
+    def default_name(self, family: str = "GAN (MNIST digits)") -> str:
+        """A run name nobody has used: the family and six random hex digits."""
+        prefix = {"gan": "my-gan", "vae": "my-vae", "chargpt": "my-gpt"}.get(FAMILIES.get(family, "gan"), "my-run")
+        while True:
+            name = f"{prefix}-{secrets.token_hex(3)}"
+            if not self.owners.exists(name):
+                return name
+
+    def my_runs(self) -> list[str]:
+        """The current session's own runs (every run in single-user mode), newest first."""
+        session = current_session()
+        runs = [name for name in self.owners.runs() if self.owners.may_change(name, session)]
+        return sorted(runs, key=self.owners.last_used, reverse=True)
+
+    def _check_access(self, spec: RunSpec, resume: bool, has_state: bool) -> None:
+        session = current_session()
+        if self.owners.exists(spec.name) and not self.owners.may_change(spec.name, session):
+            if resume:
+                raise UserError(f"There is no stopped run of yours called {spec.name!r} to resume.")
+            raise UserError(f"{spec.name!r} is another student's run: pick another name.")
+        if resume and not has_state:
+            raise UserError(f"There is no stopped run called {spec.name!r} to resume.")
+        if not resume and has_state:
+            raise UserError(f"A run called {spec.name!r} exists: press Resume to continue it, or pick a new name.")
 
     def _text(self, source, pasted, upload, notices: Notices) -> str | None:
         source = choice(source, "Text", TEXTS)
@@ -95,10 +126,7 @@ class TrainingTab:
         source, pasted, upload = values[SETTINGS_COUNT:]
         recover_interrupted_saves(STATES_DIR)
         has_state = (STATES_DIR / spec.name / "trainer.json").is_file()
-        if resume and not has_state:
-            raise UserError(f"There is no stopped run called {spec.name!r} to resume.")
-        if not resume and has_state:
-            raise UserError(f"A run called {spec.name!r} exists: press Resume to continue it, or pick a new name.")
+        self._check_access(spec, resume, has_state)
         text = self._text(source, pasted, upload, notices) if spec.family == "chargpt" else None
         try:
             # Built here to check everything (data, text, a resumed run's configuration) before a process starts;
@@ -106,9 +134,25 @@ class TrainingTab:
             start_step = Run(spec, text).trainer.step
         except DatasetUnavailable as error:
             raise UserError(str(error)) from None
-        request = {"spec": asdict(spec), "text": text, "evaluate_every": max(1, spec.steps // 10)}
-        job = self.manager.submit(ProcessTrainingJob(request, start_step, spec.steps))
-        yield from self._follow(job, spec, notices)
+        with self._active_lock:
+            if spec.name in self._active:
+                raise UserError(f"{spec.name!r} is training already.")
+            try:
+                self.owners.claim(spec.name, current_session())
+            except RunAccessError as error:
+                raise UserError(str(error).capitalize()) from None
+            for name in self.owners.evict(busy=self._active | {spec.name}, room_for=0):
+                notices.add(f"Removed the oldest run, {name!r}, to keep this server's runs within their limits.")
+                self.text_models.forget(name)
+            self._active.add(spec.name)
+        self.registry.refresh()
+        try:
+            request = {"spec": asdict(spec), "text": text, "evaluate_every": max(1, spec.steps // 10)}
+            job = self.manager.submit(ProcessTrainingJob(request, start_step, spec.steps))
+            yield from self._follow(job, spec, notices)
+        finally:
+            with self._active_lock:
+                self._active.discard(spec.name)
 
     def resume(self, *args):
         yield from self.start(*args, resume=True)
@@ -161,6 +205,8 @@ class TrainingTab:
         elif status.state in (FINISHED, STOPPED):
             text = f"{status.state.capitalize()} at step {status.step}. "
             text += f"Saved as **{status.result}**: pick it in the other tabs."
+            if not publish_all():
+                text += " Only you see it until you share it with the class (Your runs, below)."
         else:
             text = status.message
         frame = pd.DataFrame(losses[-3000:], columns=["step", "loss", "series"]).astype(LOSS_TYPES)
@@ -182,6 +228,42 @@ class TrainingTab:
             gr.update(choices=self.registry.names("vae")),
             gr.update(choices=self.text_models.names()),
         )
+
+    def share(self, name, shared):
+        """Publish one of your runs to everyone (or take it back)."""
+        name, shared = self._own_run(name), flag(shared, "Shared")
+        self.owners.publish(name, current_session(), shared)
+        self.registry.refresh()
+        state = "shared with everyone on this server" if shared else "private again: only you see it"
+        return f"**{name}** is {state}.", gr.update(choices=self.my_runs(), value=name)
+
+    def delete(self, name):
+        """Delete one of your runs: its model, its resumable state and its record."""
+        name = self._own_run(name)
+        with self._active_lock:
+            if name in self._active:
+                raise UserError(f"{name!r} is training: stop it first.")
+            self.owners.delete(name, current_session())
+        self.registry.forget(name)
+        self.text_models.forget(name)
+        self.registry.refresh()
+        runs = self.my_runs()
+        return f"Deleted **{name}**.", gr.update(choices=runs, value=runs[0] if runs else None)
+
+    def describe(self, name):
+        """The sharing checkbox follows the run picked in "Your runs"."""
+        record = self.owners.record(name) if isinstance(name, str) and name in self.my_runs() else None
+        return gr.update(value=bool(record and record.published))
+
+    def _own_run(self, name) -> str:
+        if not isinstance(name, str) or not name or name not in self.my_runs():
+            raise UserError(f"There is no run of yours called {str(name)[:40]!r}.")
+        return name
+
+    def page_load(self):
+        """A fresh name for this page's first run, and the runs this session owns."""
+        runs = self.my_runs()
+        return self.default_name(), gr.update(choices=runs, value=runs[0] if runs else None)
 
     @staticmethod
     def stop(current):
@@ -234,6 +316,13 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                     start = gr.Button("Start", variant="primary", elem_id="train-start")
                     stop = gr.Button("Stop", variant="stop")
                     resume = gr.Button("Resume")
+                with gr.Accordion("Your runs", open=False):
+                    mine = gr.Dropdown([], label="Your saved runs", elem_id="train-mine", allow_custom_value=True)
+                    shared = gr.Checkbox(False, label="Shared with everyone on this server")
+                    with gr.Row():
+                        share = gr.Button("Apply sharing")
+                        delete = gr.Button("Delete this run", variant="stop")
+                    mine_status = gr.Markdown()
             with gr.Column(scale=2):
                 status = gr.Markdown(elem_id="train-status")
                 curves = gr.LinePlot(
@@ -274,3 +363,8 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
         start.click(friendly(tab.start), inputs, outputs, api_name="train_start", **run_options)
         resume.click(friendly(tab.resume), inputs, outputs, api_name="train_resume", **run_options)
         stop.click(tab.stop, job, status, api_name="train_stop", preprocess=False)
+        share.click(friendly(tab.share), [mine, shared], [mine_status, mine], api_name="train_share", preprocess=False)
+        delete.click(friendly(tab.delete), mine, [mine_status, mine], api_name="train_delete", preprocess=False)
+        demo.load(with_session(tab.page_load), None, [name, mine], api_visibility="private")
+        mine.change(with_session(tab.describe), mine, shared, api_visibility="private")
+        family.change(lambda family: gr.update(value=tab.default_name(family)), family, name, api_visibility="private")

@@ -25,7 +25,18 @@ from genmodels.vae_pipeline import (
     prior_samples,
 )
 
-from .common import Notices, UserError, choice, flag, friendly, integer, number, output_path, picture_file
+from .common import (
+    Notices,
+    UserError,
+    choice,
+    flag,
+    friendly,
+    integer,
+    number,
+    output_path,
+    picture_file,
+    with_session,
+)
 
 MODES = {"linear (lerp)": "lerp", "spherical (slerp)": "slerp"}
 UNIT = (0.0, 1.0)
@@ -320,7 +331,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             prior_info = gr.Markdown()
 
         model.change(friendly(tab.model_info), model, model_info, api_name="vae_model_info", preprocess=False)
-        demo.load(lambda: gr.update(choices=registry.names("vae")), None, model, api_visibility="private")
+        demo.load(with_session(lambda: gr.update(choices=registry.names("vae"))), None, model, api_visibility="private")
         demo.load(friendly(tab.model_info), model, model_info, api_visibility="private", preprocess=False)
         for name, (index, use_digit, sketch, upload, prepared, reconstruction, code, note) in (("a", a), ("b", b)):
             encode_step = {

@@ -20,6 +20,7 @@ from .checkpoints import (
 )
 from .classifier import MNISTClassifier
 from .gan import GAN
+from .ownership import RunOwners, current_session
 from .vae import VAE
 
 MODEL_CLASSES: dict[str, type] = {"gan": GAN, "vae": VAE, "chargpt": CharGPT, "classifier": MNISTClassifier}
@@ -50,10 +51,18 @@ class ModelEntry:
     folder: Path
     metrics: dict = field(default_factory=dict)
     config: dict = field(default_factory=dict)
+    owners: RunOwners | None = None  # a Training-tab run's owners (None: a shipped checkpoint, seen by all)
+
+    def visible(self, session: str | None) -> bool:
+        return self.owners is None or self.owners.may_see(self.name, session)
 
 
 class Registry:
-    """Scans checkpoint roots for folders whose card names a known family; loads each model once."""
+    """Scans checkpoint roots for folders whose card names a known family; loads each model once.
+
+    Folders under the shipped checkpoints root are seen by everyone; the others are Training-tab runs, listed and
+    loaded only for the sessions that may see them (genmodels.ownership: the session of the request being served).
+    """
 
     def __init__(
         self, roots: tuple[Path, ...] = (CHECKPOINTS_DIR, MODELS_DIR), device: torch.device | str | None = None
@@ -74,6 +83,7 @@ class Registry:
             if not root.is_dir():
                 continue
             recover_interrupted_saves(root)
+            owners = None if root == CHECKPOINTS_DIR else RunOwners(root.parent)
             for folder in sorted(root.iterdir()):
                 if folder.name.startswith(".") or not (folder / "config.json").is_file():
                     continue  # a save in progress (or interrupted) is never listed
@@ -81,7 +91,7 @@ class Registry:
                 family = card.get("genlab_family")
                 if family in MODEL_CLASSES and folder.name not in entries:
                     entries[folder.name] = ModelEntry(
-                        folder.name, family, folder, card.get("genlab_metrics") or {}, read_config(folder)
+                        folder.name, family, folder, card.get("genlab_metrics") or {}, read_config(folder), owners
                     )
         with self._guard:
             self._entries = entries
@@ -94,10 +104,18 @@ class Registry:
                 del self._derived[key]
 
     def names(self, family: str | None = None) -> list[str]:
-        return [name for name, entry in self._entries.items() if family is None or entry.family == family]
+        """The models of `family` the current session may see."""
+        session = current_session()
+        return [
+            name
+            for name, entry in self._entries.items()
+            if (family is None or entry.family == family) and entry.visible(session)
+        ]
 
     def entry(self, name: str, family: str | None = None) -> ModelEntry:
         entry = self._entries.get(name) if isinstance(name, str) else None
+        if entry is not None and not entry.visible(current_session()):
+            entry = None  # another student's unpublished run: as if it were not there
         if entry is None or (family is not None and entry.family != family):
             known = ", ".join(self.names(family)) or "none"
             raise UnknownModel(f"unknown model {str(name)[:80]!r}; available: {known}")

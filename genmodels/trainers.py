@@ -23,7 +23,7 @@ from .chargpt import CharGPT, CharGPTConfig
 from .checkpoints import atomic_replace_dir
 from .classifier import ClassifierConfig, MNISTClassifier
 from .gan import GAN, Discriminator, GANConfig, Generator
-from .vae import VAE, VAEConfig, vae_losses
+from .vae import VAE, VAEConfig, random_shift, vae_losses
 
 GAN_LOSSES = ("hinge", "nonsaturating", "lsgan", "wgan-gp")
 
@@ -344,6 +344,13 @@ class VAETrainConfig:
     seed: int = 0
     preview_every: int = 0
     preview_count: int = 16
+    lr_schedule: str = "constant"  # or "cosine": from lr down to lr * final_lr_ratio at the last step
+    final_lr_ratio: float = 0.01
+    shift_pixels: int = 0  # random shifts of each training image by up to this many pixels, against overfitting
+    kl_warmup_steps: int = 0  # the KL weight rises linearly from 0 to β over these first steps
+
+
+VAE_LR_SCHEDULES = ("constant", "cosine")
 
 
 class VAETrainer(Trainer):
@@ -356,6 +363,10 @@ class VAETrainer(Trainer):
         images: torch.Tensor,
         accelerator: Accelerator | None = None,
     ):
+        if train_config.lr_schedule not in VAE_LR_SCHEDULES:
+            raise ValueError(
+                f"unknown learning-rate schedule {train_config.lr_schedule!r}; choose {' or '.join(VAE_LR_SCHEDULES)}"
+            )
         self.model_config, self.config = model_config, train_config
         self.accelerator = accelerator or _default_accelerator()
         device = self.accelerator.device
@@ -372,9 +383,27 @@ class VAETrainer(Trainer):
         self.optimizers = {"optimizer": self.optimizer}
         self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
 
+    def learning_rate(self) -> float:
+        """The learning rate for the current step under the configured schedule."""
+        if self.config.lr_schedule == "constant":
+            return self.config.lr
+        progress = min(self.step / max(self.config.steps - 1, 1), 1.0)
+        ratio = self.config.final_lr_ratio
+        return self.config.lr * (ratio + (1 - ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def kl_weight(self) -> float:
+        """β, ramped up from 0 over the first kl_warmup_steps steps."""
+        warmup = self.config.kl_warmup_steps
+        return self.model_config.beta * (min(1.0, (self.step + 1) / warmup) if warmup else 1.0)
+
     def train_step(self) -> dict[str, float]:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
         index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.batch_rng)
-        losses = vae_losses(self.vae, self.images[index.to(self.images.device)], self.model_config.beta, self.noise_rng)
+        images = self.images[index.to(self.images.device)]
+        # offsets come from the batch stream, drawn only when shifting, so unshifted runs keep their old batches
+        images = random_shift(images, self.config.shift_pixels, self.batch_rng)
+        losses = vae_losses(self.vae, images, self.kl_weight(), self.noise_rng)
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(losses["loss"])
         self.optimizer.step()

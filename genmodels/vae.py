@@ -14,6 +14,22 @@ class VAEConfig:
     channels: int = 32
     hidden: int = 128
     beta: float = 1.0  # the KL weight it was trained with (1 = the true ELBO)
+    blocks: int = 0  # residual 3x3 blocks at each resolution (14x14 and 7x7) of the encoder and the decoder
+
+
+class ResidualBlock(nn.Module):
+    """relu(x + conv(relu(conv(x)))), two 3x3 convolutions that keep the shape (B, C, H, W)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, 1, 1),
+            nn.ReLU(),
+            nn.Conv2d(channels, channels, 3, 1, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.body(x))
 
 
 class VAE(
@@ -29,11 +45,14 @@ class VAE(
         super().__init__()
         self.config = config
         c, hidden = config.channels, config.hidden
+        # blocks = 0 is the original layer list, so checkpoints saved before `blocks` existed load unchanged
         self.encoder = nn.Sequential(
             nn.Conv2d(1, c, 4, 2, 1),  # (B, 1, 28, 28) -> (B, c, 14, 14)
             nn.ReLU(),
+            *[ResidualBlock(c) for _ in range(config.blocks)],
             nn.Conv2d(c, 2 * c, 4, 2, 1),  # -> (B, 2c, 7, 7)
             nn.ReLU(),
+            *[ResidualBlock(2 * c) for _ in range(config.blocks)],
             nn.Flatten(),  # -> (B, 2c*49)
             nn.Linear(2 * c * 49, hidden),
             nn.ReLU(),
@@ -45,8 +64,10 @@ class VAE(
             nn.Linear(hidden, 2 * c * 49),
             nn.ReLU(),
             nn.Unflatten(1, (2 * c, 7, 7)),  # -> (B, 2c, 7, 7)
+            *[ResidualBlock(2 * c) for _ in range(config.blocks)],
             nn.ConvTranspose2d(2 * c, c, 4, 2, 1),  # -> (B, c, 14, 14)
             nn.ReLU(),
+            *[ResidualBlock(c) for _ in range(config.blocks)],
             nn.ConvTranspose2d(c, 1, 4, 2, 1),  # -> (B, 1, 28, 28) logits
         )
 
@@ -99,3 +120,21 @@ def vae_losses(
         "loss": (reconstruction + beta * kl).mean(),
         "negative_elbo": (reconstruction + kl).mean(),
     }
+
+
+def random_shift(images: torch.Tensor, max_pixels: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Move each image (B, C, H, W) by its own whole-pixel offset in [-max_pixels, max_pixels] along each axis.
+
+    Uncovered pixels become 0 (background), so values stay in the input's range. Offsets come from `generator`.
+    """
+    if max_pixels <= 0:
+        return images
+    batch, _, height, width = images.shape
+    offsets = torch.randint(-max_pixels, max_pixels + 1, (2, batch), generator=generator).to(images.device)
+    padded = F.pad(images, (max_pixels,) * 4)  # (B, C, H + 2m, W + 2m)
+    rows = torch.arange(height, device=images.device) + max_pixels - offsets[0, :, None]  # (B, H)
+    columns = torch.arange(width, device=images.device) + max_pixels - offsets[1, :, None]  # (B, W)
+    batch_index = torch.arange(batch, device=images.device)[:, None, None]
+    # advanced indexing around the channel slice puts the broadcast (B, H, W) first: (B, H, W, C)
+    shifted = padded.permute(0, 2, 3, 1)[batch_index, rows[:, :, None], columns[:, None, :]]
+    return shifted.permute(0, 3, 1, 2).contiguous()  # -> (B, C, H, W)

@@ -6,7 +6,9 @@ import functools
 import inspect
 import sys
 import types
+import typing
 
+import gradio as gr
 import pytest
 
 from demos.common import UserError, friendly
@@ -52,19 +54,19 @@ def refuse(x):
 
 
 def test_handlers_run_inside_spaces_gpu_when_it_exists(stand_in_spaces):
-    assert friendly(double)(3) == 6
+    assert friendly(double)(None, 3) == 6  # Gradio passes the request first
     streaming = friendly(count)
     assert inspect.isgeneratorfunction(streaming), "Gradio must still see a generator"
-    assert list(streaming(3)) == [0, 1, 2]
+    assert list(streaming(None, 3)) == [0, 1, 2]
     assert stand_in_spaces == ["double", "count"]
     with pytest.raises(UserError, match="x must be positive"):
-        friendly(refuse)(1)
+        friendly(refuse)(None, 1)
 
 
 def test_without_spaces_nothing_changes(monkeypatch):
     monkeypatch.setitem(sys.modules, "spaces", None)  # import spaces raises ImportError
     wrapped = friendly(double)
-    assert wrapped(4) == 8 and wrapped.__wrapped__ is double
+    assert wrapped(None, 4) == 8 and wrapped.__name__ == "double"
 
 
 def test_the_app_builds_with_spaces_present(stand_in_spaces):
@@ -75,5 +77,33 @@ def test_the_app_builds_with_spaces_present(stand_in_spaces):
     registry = Registry(device="cpu")
     demo = build_app(registry, TextModels(registry, check_hub=False))
     sample = next(fn for fn in demo.fns.values() if fn.api_name == "gan_sample")
-    sample.fn("gan-mnist", 1, 4, "0-9 in turn", 1.0, False, 0, 0, 0, 0, 0)
+    sample.fn(None, "gan-mnist", 1, 4, "0-9 in turn", 1.0, False, 0, 0, 0, 0, 0)  # the request first
     assert "sample" in stand_in_spaces, "the GAN grid ran inside spaces.GPU"
+
+
+def test_every_handler_runs_within_its_session_step_by_step():
+    import threading
+
+    from genmodels.ownership import current_session
+
+    class Request:
+        session_hash = "abc123"
+
+    def where():
+        return current_session()
+
+    def stream():
+        yield current_session()
+        yield current_session()
+
+    handler = friendly(where)
+    assert list(inspect.signature(handler).parameters) == ["request"]
+    assert typing.get_type_hints(handler)["request"] is gr.Request  # so Gradio fills it in
+    assert handler(Request()) == "abc123" and current_session() is None
+    steps = friendly(stream)(Request())
+    seen = [next(steps)]
+    # Gradio may run each step of a stream on another thread: the session must hold there too.
+    thread = threading.Thread(target=lambda: seen.append(next(steps)))
+    thread.start()
+    thread.join()
+    assert seen == ["abc123", "abc123"]
