@@ -27,7 +27,7 @@ def build_app(registry: Registry | None = None, text_models: TextModels | None =
         )
         pickers = (gan.build(demo, registry), vae.build(demo, registry), text.build(demo, text_models))
         training.build(demo, registry, text_models, pickers)
-    # Heavy events share the "models" limit of 2: one per core on the reference CPU.
+    # Model events set their own queues (demos/common.py: IMAGES, TEXT); anything else gets a limit of 2.
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
     return demo
 

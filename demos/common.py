@@ -3,12 +3,14 @@
 The API bypasses every widget bound, so each handler passes its arguments through these first.
 """
 
+import contextlib
 import functools
 import inspect
 import logging
 import math
 import os
 import tempfile
+import threading
 import time
 import unicodedata
 import uuid
@@ -127,11 +129,48 @@ def gpu_scope(function):
     return spaces.GPU(function)
 
 
-def friendly(function):
+# Quick requests never wait behind slow ones: each kind of work has its own queue and slots (Gradio's concurrency
+# groups). Picture models answer in milliseconds; a text stream holds its slot for seconds; training runs in its own
+# process, outside these queues.
+IMAGES = {"concurrency_id": "images", "concurrency_limit": 2}
+TEXT = {"concurrency_id": "text", "concurrency_limit": 2}
+# Requests one page (or API client) may have running at once, per kind; beyond it a clean "one at a time" error.
+IN_FLIGHT_PER_SESSION = {"request": 2, "stream": 1}
+_in_flight: dict[tuple[str, str], int] = {}
+_in_flight_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_at_a_time(session: str | None, kind: str):
+    """Count a request of `kind` in flight for `session`; refuse it when the session already has its share."""
+    if session is None:
+        yield
+        return
+    key, limit = (session, kind), IN_FLIGHT_PER_SESSION[kind]
+    with _in_flight_lock:
+        if _in_flight.get(key, 0) >= limit:
+            what = "text generation" if kind == "stream" else "request"
+            raise UserError(
+                f"One {what} at a time per page: your previous one is still running. Wait for it (or stop it)."
+                if limit == 1
+                else f"Too many requests at once from this page (at most {limit}); wait for one to finish."
+            )
+        _in_flight[key] = _in_flight.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        with _in_flight_lock:
+            _in_flight[key] -= 1
+            if not _in_flight[key]:
+                del _in_flight[key]
+
+
+def friendly(function, kind: str = "request"):
     """Turn ValueErrors from genmodels into messages, and anything unexpected into a short apology.
 
     Works for plain handlers and for generator handlers (streaming), which must stay generators for Gradio.
-    On a ZeroGPU Space the handler runs inside `spaces.GPU` (see gpu_scope).
+    Each runs within its session (see _takes_request), counted against the session's requests in flight of its
+    `kind` ("request", or "stream" for text streams). On a ZeroGPU Space it runs inside `spaces.GPU`.
     """
 
     def translate(error: Exception) -> gr.Error:
@@ -158,15 +197,16 @@ def friendly(function):
         def streaming(request, *args, **kwargs):
             session = session_of(request)
             try:
-                with session_scope(session):  # each step may run on another worker thread: scope every one
-                    steps = function(*args, **kwargs)
-                while True:
-                    with session_scope(session):
-                        try:
-                            update = next(steps)
-                        except StopIteration:
-                            return
-                    yield update
+                with one_at_a_time(session, kind):
+                    with session_scope(session):  # each step may run on another worker thread: scope every one
+                        steps = function(*args, **kwargs)
+                    while True:
+                        with session_scope(session):
+                            try:
+                                update = next(steps)
+                            except StopIteration:
+                                return
+                        yield update
             except Exception as error:
                 raise translate(error) from None
 
@@ -174,8 +214,9 @@ def friendly(function):
 
     @functools.wraps(function)
     def wrapper(request, *args, **kwargs):
+        session = session_of(request)
         try:
-            with session_scope(session_of(request)):
+            with one_at_a_time(session, kind), session_scope(session):
                 return function(*args, **kwargs)
         except Exception as error:
             raise translate(error) from None

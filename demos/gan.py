@@ -19,6 +19,7 @@ from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED
 
 from .common import (
+    IMAGES,
     Notices,
     UserError,
     choice,
@@ -149,7 +150,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
     tab = GANTab(registry)
     names = registry.names("gan")
     # preprocess=False: handlers get the raw values and check them all themselves (the API skips widget bounds).
-    heavy = {"concurrency_id": "models", "concurrency_limit": 2, "preprocess": False}
+    heavy = {**IMAGES, "preprocess": False}
     with gr.Tab("GAN"):
         gr.Markdown("Generate digits with GANs trained on MNIST. Same seed, same images, on every machine.")
         with gr.Row():

@@ -13,7 +13,7 @@ from genmodels.sampling import MAX_SEED
 from genmodels.text_models import TextModels
 from genmodels.textgen import MAX_TEMPERATURE, SamplingSettings, next_token_distribution
 
-from .common import Notices, UserError, clean_text, flag, friendly, integer, log, number, with_session
+from .common import TEXT, Notices, UserError, clean_text, flag, friendly, integer, log, number, with_session
 
 MAX_PROMPT_CHARACTERS = 20_000  # longer prompts keep their end: only the last context window matters anyway
 MAX_ALTERNATIVES = 3
@@ -249,7 +249,7 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
     """The Text tab's widgets and events, inside `demo`; returns its model picker."""
     tab = TextTab(models)
     names = models.names()
-    heavy = {"concurrency_id": "models", "concurrency_limit": 2, "preprocess": False}
+    heavy = {**TEXT, "preprocess": False}
     with gr.Tab("Text"):
         gr.Markdown(
             "Continue text with a language model, token by token, and see the choices it weighs at each step. "
@@ -297,7 +297,7 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
 
         settings = [temperature, top_k, top_p, repetition_penalty]
         generation = run.click(
-            friendly(tab.generate),
+            friendly(tab.generate, kind="stream"),
             [model, prompt, max_new_tokens, *settings, seed, alternatives, use_chat],
             [*outputs, info, surprise],
             api_name="text_generate",
@@ -318,7 +318,7 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
         )
         hidden = gr.Textbox(visible=False)
         gr.Button(visible=False).click(
-            friendly(tab.complete),
+            friendly(tab.complete, kind="stream"),
             [model, prompt, max_new_tokens, *settings, seed, use_chat],
             [outputs[0], hidden],
             api_name="text_complete",

@@ -26,6 +26,7 @@ from genmodels.vae_pipeline import (
 )
 
 from .common import (
+    IMAGES,
     Notices,
     UserError,
     choice,
@@ -275,7 +276,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
     """The VAE tab's widgets and events, inside `demo`; returns its model picker."""
     tab = VAETab(registry)
     names = registry.names("vae")
-    heavy = {"concurrency_id": "models", "concurrency_limit": 2}
+    heavy = IMAGES
     raw = {"preprocess": False, **heavy}  # handlers check raw values themselves; files are still cache-checked
     with gr.Tab("VAE"):
         gr.Markdown(

@@ -5,6 +5,8 @@ The real `spaces` package only works on a Space, so a stand-in module with the s
 import functools
 import inspect
 import sys
+import threading
+import time
 import types
 import typing
 
@@ -82,8 +84,6 @@ def test_the_app_builds_with_spaces_present(stand_in_spaces):
 
 
 def test_every_handler_runs_within_its_session_step_by_step():
-    import threading
-
     from genmodels.ownership import current_session
 
     class Request:
@@ -107,3 +107,35 @@ def test_every_handler_runs_within_its_session_step_by_step():
     thread.start()
     thread.join()
     assert seen == ["abc123", "abc123"]
+
+
+def test_one_text_stream_at_a_time_per_session_and_other_sessions_unaffected():
+    class Request:
+        def __init__(self, session):
+            self.session_hash = session
+
+    def stream():
+        yield "first"
+        yield "second"
+
+    handler = friendly(stream, kind="stream")
+    running = handler(Request("page-1"))
+    assert next(running) == "first"  # page 1's stream is in flight
+    with pytest.raises(UserError, match="One text generation at a time"):
+        next(handler(Request("page-1")))
+    assert list(handler(Request("page-2"))) == ["first", "second"]  # another page is not held up
+    assert list(running) == ["second"]  # page 1's stream ends normally...
+    assert list(handler(Request("page-1"))) == ["first", "second"]  # ...and frees its slot
+
+    release = threading.Event()
+    blocked = friendly(lambda: release.wait(5))
+    threads = [threading.Thread(target=blocked, args=(Request("page-3"),)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    with pytest.raises(UserError, match="at most 2"):
+        blocked(Request("page-3"))
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert blocked(Request("page-3")) is True

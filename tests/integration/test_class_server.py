@@ -31,7 +31,7 @@ def test_a_run_is_its_owners_until_shared(class_server):
     assert "alice-vae" in names(final[7])  # Alice's VAE picker lists it
     assert alice.predict("alice-vae", 0.0, 0.0, api_name="/vae_decode_point")[0]
     # Bob cannot see, use, overwrite, resume, share or delete it.
-    with pytest.raises(AppError, match="(?i)unknown"):
+    with pytest.raises(AppError, match=r"(?i)unknown"):
         bob.predict("alice-vae", 0.0, 0.0, api_name="/vae_decode_point")
     with pytest.raises(AppError, match="another student's run"):
         bob.predict(*vae_run("alice-vae"), api_name="/train_start")
@@ -53,7 +53,7 @@ def test_a_run_is_its_owners_until_shared(class_server):
     message, mine = alice.predict("alice-vae", api_name="/train_delete")
     assert "Deleted" in message and "alice-vae" not in names(mine)
     for client in (alice, bob):
-        with pytest.raises(AppError, match="(?i)unknown"):
+        with pytest.raises(AppError, match=r"(?i)unknown"):
             client.predict("alice-vae", 0.0, 0.0, api_name="/vae_decode_point")
 
 
