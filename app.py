@@ -1,6 +1,7 @@
 """GenLab: an interactive playground for generative models. `python app.py` starts it on 127.0.0.1:7860."""
 
 import argparse
+import copy
 import logging
 import os
 import threading
@@ -12,15 +13,63 @@ from genmodels.registry import Registry
 from genmodels.text_models import TextModels
 
 QUEUE_SIZE = 64  # waiting requests beyond this get a clean "queue full" error
+log = logging.getLogger("genlab")
 SESSION_CAPACITY = 2_000  # browser sessions whose state is kept; bounded for a small Space
 # 28x28 inputs are shown as crisp, enlarged pixels (the value stays the exact image the model sees).
 CSS = ".pixelated img { image-rendering: pixelated; width: 112px !important; height: 112px !important; }"
+
+
+def lighten_sessions() -> None:
+    """Keep Gradio's per-session state small: a few KB a browser session instead of about 370 KB.
+
+    Gradio's SessionState renders every component's configuration for each new session up front; only deep links
+    (which GenLab does not offer) read them, and only components a session changed differ from the defaults. Here
+    the defaults are rendered when asked instead. The first session is built by Gradio's own code and compared: if
+    Gradio's SessionState has other attributes than this one sets, Gradio's own stays in use.
+    """
+    from gradio import state_holder
+
+    session_class = state_holder.SessionState
+    if getattr(session_class, "_genlab_original_init", None):
+        return
+    original_init = session_class.__init__
+
+    def light_init(self, blocks) -> None:
+        if session_class._genlab_light is None:  # the first session: Gradio's own, and the check
+            original_init(self, blocks)
+            expected = {"blocks_config", "config_values", "state_data", "_state_ttl", "is_closed"}
+            session_class._genlab_light = set(vars(self)) - {"STATE_TTL_WHEN_CLOSED"} == expected
+            if not session_class._genlab_light:
+                log.warning("Gradio's SessionState has changed; its per-session state is kept as Gradio keeps it")
+            self._genlab_blocks = blocks
+            return
+        if not session_class._genlab_light:
+            original_init(self, blocks)
+            return
+        self.blocks_config = copy.copy(blocks.default_config)
+        self.config_values = {}  # filled by Gradio for the components this session changes
+        self.state_data, self._state_ttl, self.is_closed = {}, {}, False
+        self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST") else 3600
+        self._genlab_blocks = blocks
+
+    def components(self):
+        for key, block in self.blocks_config.blocks.items():
+            if key in self._genlab_blocks.blocks:
+                config = self.config_values.get(key) or self.blocks_config.config_for_block(key, [], block)
+                if config:
+                    yield config
+
+    session_class.__init__ = light_init
+    session_class.components = property(components)
+    session_class._genlab_original_init = original_init
+    session_class._genlab_light = None
 
 
 def build_app(registry: Registry | None = None, text_models: TextModels | None = None) -> gr.Blocks:
     """Assemble the tabs into one Blocks app with a bounded queue."""
     registry = registry or Registry()
     text_models = text_models or TextModels(registry)
+    lighten_sessions()
     with gr.Blocks(title="GenLab", delete_cache=(600, 1800)) as demo:
         gr.Markdown(
             "# GenLab\nSee and steer generative models: pick a model, move a control, watch the samples change."
