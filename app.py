@@ -16,7 +16,26 @@ QUEUE_SIZE = 64  # waiting requests beyond this get a clean "queue full" error
 log = logging.getLogger("genlab")
 SESSION_CAPACITY = 2_000  # browser sessions whose state is kept; bounded for a small Space
 # 28x28 inputs are shown as crisp, enlarged pixels (the value stays the exact image the model sees).
-CSS = ".pixelated img { image-rendering: pixelated; width: 112px !important; height: 112px !important; }"
+CSS = """
+.pixelated img { image-rendering: pixelated; width: 112px !important; height: 112px !important; }
+/* A visible keyboard focus on every control (Gradio's theme leaves none on range sliders and radio choices). */
+button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible, a:focus-visible,
+[tabindex]:focus-visible, label:has(input:focus-visible) {
+    outline: 3px solid #1d4ed8 !important; outline-offset: 2px !important;
+}
+/* Text at WCAG AA contrast (4.5:1) or better: the selected tab and the footer's links. */
+button[role=tab][aria-selected=true] { color: #1d4ed8 !important; }
+footer, footer a, footer button, footer span { color: #374151 !important; opacity: 1 !important; }
+"""
+# Blue primary buttons with white text at 6.7:1 (the default orange gives 2.8:1), dark red Stop buttons.
+THEME = gr.themes.Default(primary_hue="blue").set(
+    button_primary_background_fill="*primary_700",
+    button_primary_background_fill_hover="*primary_800",
+    button_primary_text_color="white",
+    button_cancel_background_fill="#b91c1c",  # Stop buttons: white on red at 6.5:1
+    button_cancel_background_fill_hover="#991b1b",
+    button_cancel_text_color="white",
+)
 
 
 def lighten_sessions() -> None:
@@ -117,6 +136,7 @@ def main() -> None:
         share=args.share,
         show_error=False,
         css=CSS,
+        theme=THEME,
         max_file_size="10mb",
         state_session_capacity=SESSION_CAPACITY,
         prevent_thread_lock=True,

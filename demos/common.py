@@ -266,6 +266,11 @@ def output_path(suffix: str) -> Path:
     return Path(name)
 
 
+def described(path: str | None, alt_text: str):
+    """A picture for a gr.Image output with the alt text a screen reader speaks (API clients get the file)."""
+    return gr.update(value=path, alt_text=alt_text)
+
+
 def picture_file(array) -> str:
     """An RGB or greyscale uint8 array saved as a PNG under a fresh name, with bytes unique to this request.
 

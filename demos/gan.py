@@ -15,6 +15,7 @@ from genmodels.gan_pipeline import (
     sample_latents,
 )
 from genmodels.imaging import grid, score_colors, strip, write_gif
+from genmodels.metrics import describe_digits, judge_reads
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED
 
@@ -23,6 +24,7 @@ from .common import (
     Notices,
     UserError,
     choice,
+    described,
     flag,
     friendly,
     integer,
@@ -121,8 +123,12 @@ class GANTab:
             captions, colors = [f"{score:+.1f}" for score in scores], score_colors(scores)
         info = f"{count} sample{'s' * (count > 1)} · seed {seed} · ψ {psi:.2f}"
         if show_scores:
-            info += " · discriminator score on each tile (green: looks real to it, red: looks fake)"
-        return picture_file(grid(images, captions=captions, caption_colors=colors)), notices.markdown() + info
+            info += " · discriminator score on each tile (+ blue: looks real to it, − orange: looks fake)"
+        alt = self._describe(f"{count} GAN sample{'s' * (count > 1)}", images)
+        if show_scores:
+            alt += "; discriminator scores: " + " ".join(captions)
+        picture = picture_file(grid(images, captions=captions, caption_colors=colors))
+        return described(picture, alt), notices.markdown() + info
 
     def interpolate(self, name, seed_a, seed_b, frames, mode, psi, digit):
         """A strip and a looping GIF walking from the first sample of seed A to that of seed B."""
@@ -137,7 +143,14 @@ class GANTab:
         images, _ = generate(gan, interpolation_latents(gan, seed_a, seed_b, frames, mode, psi), label)
         gif = write_gif(images, output_path(".gif"))
         info = f"{frames} frames from seed {seed_a} to seed {seed_b}, {mode}"
-        return picture_file(strip(images, scale=2)), str(gif), notices.markdown() + info
+        alt = self._describe(f"{frames} frames from seed {seed_a} to seed {seed_b}", images)
+        return described(picture_file(strip(images, scale=2)), alt), described(str(gif), alt), notices.markdown() + info
+
+    def _describe(self, what: str, images) -> str:
+        """Alt text: what the judge classifier reads in each image (when the judge is there)."""
+        if "mnist-classifier" not in self.registry.names("classifier"):
+            return what
+        return describe_digits(what, judge_reads(self.registry.load("mnist-classifier", "classifier"), images))
 
 
 def new_seed() -> int:
@@ -192,7 +205,13 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                 label="Interpolation", format="png", type="numpy", interactive=False, elem_id="gan-strip"
             )
             with gr.Row():
-                walk_gif = gr.File(label="Animated GIF")
+                walk_gif = gr.Image(
+                    label="Animated GIF",
+                    type="filepath",
+                    interactive=False,
+                    buttons=["download"],
+                    elem_id="gan-gif",
+                )
                 walk_info = gr.Markdown()
 
         sample_inputs = [model, seed, grid_size, digit, psi, show_scores, *offsets]

@@ -14,13 +14,26 @@ from genmodels.checkpoints import recover_interrupted_saves
 from genmodels.data import DatasetUnavailable
 from genmodels.imaging import grid
 from genmodels.jobs import FINISHED, QUEUED, RUNNING, STOPPED, JobManager, ProcessTrainingJob, TrainingJob
+from genmodels.metrics import describe_digits, judge_reads
 from genmodels.ownership import RunAccessError, RunOwners, current_session, publish_all
 from genmodels.registry import Registry
 from genmodels.text_models import TextModels
 from genmodels.trainers import GAN_LOSSES
 from genmodels.training_runs import MAX_STEPS, MAX_TEXT_CHARACTERS, STATES_DIR, Run, RunSpec
 
-from .common import Notices, UserError, choice, clean_text, flag, friendly, integer, number, picture_file, with_session
+from .common import (
+    Notices,
+    UserError,
+    choice,
+    clean_text,
+    described,
+    flag,
+    friendly,
+    integer,
+    number,
+    picture_file,
+    with_session,
+)
 
 FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT (text)": "chargpt"}
 TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
@@ -176,7 +189,12 @@ class TrainingTab:
                     if update.text is not None:
                         sample = update.text
                     if update.preview is not None:
-                        preview = picture_file(grid(update.preview, scale=2))
+                        count = len(update.preview)
+                        alt = f"{count} samples from fixed noise at step {update.step}"
+                        if "mnist-classifier" in self.registry.names("classifier"):
+                            judge = self.registry.load("mnist-classifier", "classifier")
+                            alt = describe_digits(alt, judge_reads(judge, update.preview))
+                        preview = described(picture_file(grid(update.preview, scale=2)), alt)
                 yield job, *self._view(job, status, losses, quality, preview, sample, notices), *self._pickers(None)
                 if job.done:
                     break

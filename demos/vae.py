@@ -8,6 +8,7 @@ import torch
 
 from genmodels.data import DatasetUnavailable, held_out_digits
 from genmodels.imaging import grid, mark, strip, write_gif
+from genmodels.metrics import describe_digits, judge_reads
 from genmodels.preprocess import ImageRejected, open_image, to_mnist
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED
@@ -30,6 +31,7 @@ from .common import (
     Notices,
     UserError,
     choice,
+    described,
     flag,
     friendly,
     integer,
@@ -99,10 +101,19 @@ class VAETab:
         except UnknownModel as error:
             raise UserError(f"Unknown VAE model: {error}.") from None
 
-    @staticmethod
-    def _prepared(image: torch.Tensor, notices: Notices, label: str):
+    def _describe(self, what: str, images: torch.Tensor) -> str:
+        """Alt text: what the judge classifier reads in each picture (images (N, 1, 28, 28) in [0, 1])."""
+        if "mnist-classifier" not in self.registry.names("classifier"):
+            return what
+        judge = self.registry.load("mnist-classifier", "classifier")
+        return describe_digits(what, judge_reads(judge, images * 2 - 1))
+
+    def _prepared(self, image: torch.Tensor, notices: Notices, label: str):
         picture = (image[0].numpy() * 255).round().astype(np.uint8)
-        return picture_file(picture), notices.markdown() + f"Input: {label}, normalised to 28x28 as MNIST was made."
+        alt = self._describe(f"Input: {label}, 28 by 28 pixels", image.unsqueeze(0))
+        return described(picture_file(picture), alt), notices.markdown() + (
+            f"Input: {label}, normalised to 28x28 as MNIST was made."
+        )
 
     def prepare_digit(self, index):
         """A held-out MNIST digit, as the model sees it."""
@@ -141,7 +152,8 @@ class VAETab:
         x = as_input_image(image)
         z = encode(vae, x.unsqueeze(0))
         reconstruction = decode(vae, z)
-        return picture_file(grid(reconstruction, scale=6, padding=0, value_range=UNIT)), code_text(z[0])
+        alt = self._describe("The reconstruction", reconstruction)
+        return described(picture_file(grid(reconstruction, scale=6, padding=0, value_range=UNIT)), alt), code_text(z[0])
 
     def interpolate(self, name, image_a, image_b, steps, mode, show_crossfade):
         """Latent walk A -> B as a strip and a GIF, with the pixel cross-fade for contrast."""
@@ -154,9 +166,15 @@ class VAETab:
         codes = encode(vae, torch.stack([a, b]))
         frames = decode(vae, interpolate_codes(vae, codes[0], codes[1], steps, mode))
         gif = write_gif(frames, output_path(".gif"), value_range=UNIT)
-        fade = picture_file(strip(crossfade(a, b, steps), scale=2, value_range=UNIT)) if show_crossfade else None
+        fade = None
+        if show_crossfade:
+            faded = crossfade(a, b, steps)
+            fade_alt = self._describe(f"Pixel cross-fade from A to B in {steps} steps", faded)
+            fade = described(picture_file(strip(faded, scale=2, value_range=UNIT)), fade_alt)
         info = f"{steps} steps from A to B through the latent space ({mode})."
-        return picture_file(strip(frames, scale=2, value_range=UNIT)), str(gif), fade, notices.markdown() + info
+        alt = self._describe(f"Latent walk from A to B in {steps} steps", frames)
+        walk = described(picture_file(strip(frames, scale=2, value_range=UNIT)), alt)
+        return walk, described(str(gif), alt), fade, notices.markdown() + info
 
     def map(self, name, image_a, image_b, cells):
         """The decoded latent plane of a 2-D model, with the encoded A and B marked."""
@@ -165,7 +183,8 @@ class VAETab:
         if vae.config.latent_dim != 2:
             raise UserError("The latent map needs a model with a 2-D latent space (pick vae-2d).")
         cells = integer(cells, "Map size", 2, MAX_MAP_CELLS, notices)
-        picture = grid(latent_map(vae, cells), columns=cells, scale=MAP_SCALE, padding=0, value_range=UNIT)
+        tiles = latent_map(vae, cells)
+        picture = grid(tiles, columns=cells, scale=MAP_SCALE, padding=0, value_range=UNIT)
         size = picture.shape[0]
         points, lines = [], []
         for label, image in (("A", image_a), ("B", image_b)):
@@ -176,7 +195,12 @@ class VAETab:
             points.append((x, y, label))
             lines.append(f"{label} = {code_text(z)}")
         info = f"Latent plane from -{MAP_EXTENT:g} to {MAP_EXTENT:g} on both axes. " + " · ".join(lines)
-        return picture_file(mark(picture, points)), notices.markdown() + info
+        alt = self._describe(
+            f"A {cells} by {cells} map of the latent plane, rows from top to bottom"
+            + (f", with {' and '.join(p[2] for p in points)} marked" if points else ""),
+            tiles,
+        )
+        return described(picture_file(mark(picture, points)), alt), notices.markdown() + info
 
     def decode_point(self, name, z1, z2):
         """Decode one point of a 2-D latent space."""
@@ -186,9 +210,9 @@ class VAETab:
             raise UserError("Decoding a map point needs a model with a 2-D latent space.")
         z = torch.tensor([[number(z1, "z1", -10, 10, notices), number(z2, "z2", -10, 10, notices)]])
         image = decode(vae, z)
-        return picture_file(
-            grid(image, scale=6, padding=0, value_range=UNIT)
-        ), notices.markdown() + f"decoded z = {code_text(z[0])}"
+        alt = self._describe(f"The digit decoded at z = {code_text(z[0])}", image)
+        picture = described(picture_file(grid(image, scale=6, padding=0, value_range=UNIT)), alt)
+        return picture, notices.markdown() + f"decoded z = {code_text(z[0])}"
 
     def map_click(self, name, cells, event: gr.SelectData):
         """Page-only: a click on the map (pixel position) decodes the point under it."""
@@ -210,9 +234,9 @@ class VAETab:
         if any(values[used:]):
             notices.add(f"This model has {vae.config.latent_dim} latent dimensions; the other sliders do nothing.")
         image = decode(vae, z)
-        return picture_file(
-            grid(image, scale=6, padding=0, value_range=UNIT)
-        ), notices.markdown() + f"z = {code_text(z[0])}"
+        alt = self._describe(f"The digit decoded at z = {code_text(z[0])}", image)
+        picture = described(picture_file(grid(image, scale=6, padding=0, value_range=UNIT)), alt)
+        return picture, notices.markdown() + f"z = {code_text(z[0])}"
 
     def prior(self, name, seed, count):
         """Fresh digits decoded from the N(0, I) prior."""
@@ -221,7 +245,8 @@ class VAETab:
         seed = integer(seed, "Seed", 0, MAX_SEED, notices)
         count = integer(count, "Count", 1, 64, notices)
         images = prior_samples(vae, seed, count)
-        picture = picture_file(grid(images, scale=2, value_range=UNIT))
+        alt = self._describe(f"{count} samples from the prior", images)
+        picture = described(picture_file(grid(images, scale=2, value_range=UNIT)), alt)
         return picture, notices.markdown() + f"{count} samples from the prior, seed {seed}"
 
     def model_info(self, name):
@@ -298,7 +323,9 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
         )
         fade_strip = gr.Image(label="Pixel cross-fade (for contrast)", type="numpy", format="png", interactive=False)
         with gr.Row():
-            walk_gif = gr.File(label="Animated GIF")
+            walk_gif = gr.Image(
+                label="Animated GIF", type="filepath", interactive=False, buttons=["download"], elem_id="vae-gif"
+            )
             walk_info = gr.Markdown()
         with gr.Accordion("Latent map (2-D model)", open=True):
             with gr.Row():

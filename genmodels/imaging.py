@@ -83,12 +83,15 @@ def write_gif(
 
 
 def score_colors(scores: list[float]) -> list[tuple[int, int, int]]:
-    """Green for scores the discriminator finds real (> 0), red for fake (< 0), shaded by confidence."""
+    """Blue for scores the discriminator finds real (>= 0), orange for fake (< 0), stronger with confidence.
+
+    Okabe and Ito's blue and orange stay apart for every kind of colour blindness; the captions carry the sign too.
+    """
     colors = []
     for score in scores:
-        strength = min(abs(score) / 2.0, 1.0)
-        base = 90 + int(110 * strength)
-        colors.append((20, base, 40) if score >= 0 else (base, 30, 30))
+        strength = 0.5 + 0.5 * min(abs(score) / 2.0, 1.0)
+        hue = (0, 114, 178) if score >= 0 else (230, 159, 0)
+        colors.append(tuple(round(c * strength) for c in hue))
     return colors
 
 

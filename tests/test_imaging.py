@@ -24,8 +24,17 @@ def test_captions_are_drawn():
     plain = grid(images)
     captioned = grid(images, captions=["+1.0", "-2.0"], caption_colors=score_colors([1.0, -2.0]))
     assert plain.shape == captioned.shape and not np.array_equal(plain, captioned)
-    green, red = score_colors([1.5, -1.5])
-    assert green[1] > green[0] and red[0] > red[1]
+    real, fake = score_colors([1.5, -1.5])
+    assert real[2] > real[0] and fake[0] > fake[2]  # blue for real, orange for fake
+    # Still far apart as people with each kind of colour blindness see them (Viénot, Brettel and Mollon 1999).
+    simulations = {
+        "protanopia": [[0.112, 0.888, 0.0], [0.112, 0.888, 0.0], [0.004, -0.004, 1.0]],
+        "deuteranopia": [[0.292, 0.708, 0.0], [0.292, 0.708, 0.0], [-0.022, 0.022, 1.0]],
+        "tritanopia": [[1.0, 0.0, 0.0], [0.0, 0.733, 0.267], [0.0, 0.733, 0.267]],
+    }
+    for kind, matrix in simulations.items():
+        seen = [np.array(matrix) @ np.array(color, float) for color in (real, fake)]
+        assert np.linalg.norm(seen[0] - seen[1]) > 100, kind
 
 
 def test_gif_has_all_frames_and_bounces(tmp_path):
