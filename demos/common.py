@@ -3,6 +3,7 @@
 The API bypasses every widget bound, so each handler passes its arguments through these first.
 """
 
+import collections
 import contextlib
 import functools
 import inspect
@@ -266,9 +267,40 @@ def output_path(suffix: str) -> Path:
     return Path(name)
 
 
-def described(path: str | None, alt_text: str):
-    """A picture for a gr.Image output with the alt text a screen reader speaks (API clients get the file)."""
-    return gr.update(value=path, alt_text=alt_text)
+_ALT_TEXTS: "collections.OrderedDict[str, str]" = collections.OrderedDict()
+_ALT_TEXTS_KEPT = 5000
+
+
+def described(path: str | None, alt_text: str) -> str | None:
+    """A picture file for a gr.Image output, with the alt text a screen reader will speak for it.
+
+    The handler returns the plain file (what API clients get); the page then asks `fill_alt_texts` for the text,
+    found by the file's unique name.
+    """
+    if path is not None:
+        with _in_flight_lock:
+            _ALT_TEXTS[Path(path).name] = alt_text
+            while len(_ALT_TEXTS) > _ALT_TEXTS_KEPT:
+                _ALT_TEXTS.popitem(last=False)
+    return path
+
+
+def fill_alt_texts(*pictures):
+    """Page-only follow-up of an event that shows pictures: each gr.Image gets the alt text of the file it shows."""
+    updates = []
+    for picture in pictures:
+        name = None
+        if isinstance(picture, dict):
+            name = picture.get("orig_name") or Path(str(picture.get("path") or "")).name
+        with _in_flight_lock:
+            text = _ALT_TEXTS.get(name) if name else None
+        updates.append(gr.update(alt_text=text) if text else gr.update())
+    return updates[0] if len(updates) == 1 else updates
+
+
+def then_describe(event, *pictures) -> None:
+    """After `event`, give `pictures` (gr.Image outputs filled through `described`) their alt texts."""
+    event.then(fill_alt_texts, list(pictures), list(pictures), api_visibility="private", preprocess=False, queue=False)
 
 
 def picture_file(array) -> str:

@@ -31,6 +31,7 @@ from .common import (
     number,
     output_path,
     picture_file,
+    then_describe,
     with_session,
 )
 
@@ -216,7 +217,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
 
         sample_inputs = [model, seed, grid_size, digit, psi, show_scores, *offsets]
         model.change(friendly(tab.model_info), model, [digit, model_info], api_name="gan_model_info", preprocess=False)
-        gr.on(
+        sampled = gr.on(
             [run.click, grid_size.release, psi.release, show_scores.input, digit.input, *(o.release for o in offsets)],
             friendly(tab.sample),
             sample_inputs,
@@ -224,10 +225,10 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             api_name="gan_sample",
             **heavy,
         )
-        reseed.click(new_seed, None, seed, api_name="gan_new_seed").then(
+        reseeded = reseed.click(new_seed, None, seed, api_name="gan_new_seed").then(
             friendly(tab.sample), sample_inputs, [picture, info], api_visibility="private", **heavy
         )
-        walk.click(
+        walked = walk.click(
             friendly(tab.interpolate),
             [model, seed_a, seed_b, frames, mode, psi, digit],
             [walk_strip, walk_gif, walk_info],
@@ -235,9 +236,12 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             **heavy,
         )
         demo.load(with_session(lambda: gr.update(choices=registry.names("gan"))), None, model, api_visibility="private")
-        demo.load(
+        first = demo.load(
             friendly(tab.model_info), model, [digit, model_info], api_visibility="private", preprocess=False
         ).then(friendly(tab.sample), sample_inputs, [picture, info], api_visibility="private", **heavy)
+        for event in (sampled, reseeded, first):
+            then_describe(event, picture)
+        then_describe(walked, walk_strip, walk_gif)
     return model
 
 

@@ -32,6 +32,7 @@ from .common import (
     integer,
     number,
     picture_file,
+    then_describe,
     with_session,
 )
 
@@ -378,8 +379,10 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
         outputs = [job, curves, quality_plot, distance_plot, preview, sample, status, *pickers]
         # One trainer slot is shared by everyone; the queue above gives positions, the event itself is not limited.
         run_options = {"concurrency_limit": None, "show_progress": "hidden", "preprocess": False}
-        start.click(friendly(tab.start), inputs, outputs, api_name="train_start", **run_options)
-        resume.click(friendly(tab.resume), inputs, outputs, api_name="train_resume", **run_options)
+        started = start.click(friendly(tab.start), inputs, outputs, api_name="train_start", **run_options)
+        resumed = resume.click(friendly(tab.resume), inputs, outputs, api_name="train_resume", **run_options)
+        for event in (started, resumed):
+            then_describe(event, preview)
         stop.click(tab.stop, job, status, api_name="train_stop", preprocess=False)
         share.click(friendly(tab.share), [mine, shared], [mine_status, mine], api_name="train_share", preprocess=False)
         delete.click(friendly(tab.delete), mine, [mine_status, mine], api_name="train_delete", preprocess=False)

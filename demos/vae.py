@@ -38,6 +38,7 @@ from .common import (
     number,
     output_path,
     picture_file,
+    then_describe,
     with_session,
 )
 
@@ -367,7 +368,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                 "inputs": [model, prepared],
                 "outputs": [reconstruction, code],
             }
-            gr.on(
+            encoded = gr.on(
                 [use_digit.click, index.submit],
                 friendly(tab.prepare_digit),
                 index,
@@ -375,55 +376,62 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                 api_name=f"vae_digit_{name}",
                 preprocess=False,
             ).then(**encode_step, api_visibility="private", preprocess=False, **heavy)
-            sketch.change(
+            then_describe(encoded, prepared, reconstruction)
+            encoded = sketch.change(
                 friendly(tab.prepare_sketch),
                 sketch,
                 [prepared, note],
                 api_name=f"vae_sketch_{name}",
                 trigger_mode="always_last",
             ).then(**encode_step, api_visibility="private", preprocess=False, **heavy)
-            upload.upload(
+            then_describe(encoded, prepared, reconstruction)
+            encoded = upload.upload(
                 friendly(tab.prepare_upload), upload, [prepared, note], api_name=f"vae_upload_{name}", preprocess=False
             ).then(**encode_step, api_visibility="private", preprocess=False, **heavy)
-            demo.load(
+            then_describe(encoded, prepared, reconstruction)
+            encoded = demo.load(
                 friendly(tab.prepare_digit), index, [prepared, note], api_visibility="private", preprocess=False
             ).then(**encode_step, api_visibility="private", preprocess=False, **heavy)
-        model.change(
-            friendly(tab.encode_one), [model, a[4]], [a[5], a[6]], api_visibility="private", preprocess=False, **heavy
-        )
-        model.change(
-            friendly(tab.encode_one), [model, b[4]], [b[5], b[6]], api_visibility="private", preprocess=False, **heavy
-        )
+            then_describe(encoded, prepared, reconstruction)
+        for side in (a, b):
+            encoded = model.change(
+                friendly(tab.encode_one), [model, side[4]], [side[5], side[6]], api_visibility="private", **raw
+            )
+            then_describe(encoded, side[5])
         image_a, image_b = a[4], b[4]
         gr.Button(visible=False).click(  # an API-only endpoint: encode any prepared image
             friendly(tab.encode_one), [model, image_a], [a[5], a[6]], api_name="vae_encode", **raw
         )
-        walk.click(
+        walked = walk.click(
             friendly(tab.interpolate),
             [model, image_a, image_b, steps, mode, show_crossfade],
             [walk_strip, walk_gif, fade_strip, walk_info],
             api_name="vae_interpolate",
             **raw,
         )
-        draw_map.click(
+        then_describe(walked, walk_strip, walk_gif, fade_strip)
+        mapped = draw_map.click(
             friendly(tab.map),
             [model, image_a, image_b, cells],
             [map_image, map_info],
             api_name="vae_latent_map",
             **raw,
         )
-        map_image.select(
+        then_describe(mapped, map_image)
+        clicked = map_image.select(
             friendly(tab.map_click), [model, cells], [point_image, point_info], api_visibility="private", **raw
         )
+        then_describe(clicked, point_image)
         hidden_z1, hidden_z2 = gr.Number(visible=False), gr.Number(visible=False)
-        gr.Button(visible=False).click(
+        decoded = gr.Button(visible=False).click(
             friendly(tab.decode_point),
             [model, hidden_z1, hidden_z2],
             [point_image, point_info],
             api_name="vae_decode_point",
             **raw,
         )
-        gr.on(
+        then_describe(decoded, point_image)
+        explored = gr.on(
             [o.release for o in offsets],
             friendly(tab.explore),
             [model, image_a, *offsets],
@@ -431,7 +439,11 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             api_name="vae_explore",
             **raw,
         )
-        sample.click(friendly(tab.prior), [model, seed, count], [prior_image, prior_info], api_name="vae_prior", **raw)
+        then_describe(explored, explore_image)
+        sampled = sample.click(
+            friendly(tab.prior), [model, seed, count], [prior_image, prior_info], api_name="vae_prior", **raw
+        )
+        then_describe(sampled, prior_image)
     return model
 
 
