@@ -8,7 +8,8 @@ import threading
 
 import gradio as gr
 
-from demos import gan, text, training, vae
+from demos import gan, lesson, text, training, vae
+from genmodels.lessons import LessonError, available_lessons, load_lesson
 from genmodels.registry import Registry
 from genmodels.text_models import TextModels
 
@@ -93,8 +94,11 @@ def build_app(registry: Registry | None = None, text_models: TextModels | None =
         gr.Markdown(
             "# GenLab\nSee and steer generative models: pick a model, move a control, watch the samples change."
         )
-        pickers = (gan.build(demo, registry), vae.build(demo, registry), text.build(demo, text_models))
-        training.build(demo, registry, text_models, pickers)
+        bar = lesson.LessonBar()
+        with gr.Tabs(elem_id="genlab-tabs") as tabs:
+            pickers = (gan.build(demo, registry), vae.build(demo, registry), text.build(demo, text_models))
+            training.build(demo, registry, text_models, pickers)
+        bar.wire(demo, tabs)
     # Model events set their own queues (demos/common.py: IMAGES, TEXT); anything else gets a limit of 2.
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)
     return demo
@@ -115,12 +119,25 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> ar
     return parser.parse_args(argv)
 
 
+def check_lessons() -> list[str]:
+    """Read every lesson file once at start; each malformed one is named with its line (the app starts anyway)."""
+    problems = []
+    for name in available_lessons():
+        try:
+            load_lesson(name)
+        except LessonError as error:
+            problems.append(str(error))
+            log.error("lesson %s cannot be used: %s", name, error)
+    return problems
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args()
     # Runs are everyone's on a single-user laptop; on a server others reach (a Space, a class) each is its owner's.
     shared_host = args.host not in ("127.0.0.1", "localhost", "::1") or bool(os.environ.get("SPACE_ID"))
     os.environ.setdefault("GENLAB_PUBLISH_RUNS", "0" if shared_host else "1")
+    check_lessons()
     registry = Registry()
     text_models = TextModels(registry)
     demo = build_app(registry, text_models)

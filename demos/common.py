@@ -20,7 +20,8 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from genmodels.ownership import session_scope
+from genmodels.lessons import Lesson, LessonLocked, default_lesson
+from genmodels.ownership import current_session, session_scope
 
 log = logging.getLogger("genlab")
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="genlab-outputs-"))
@@ -223,6 +224,50 @@ def friendly(function, kind: str = "request"):
             raise translate(error) from None
 
     return gpu_scope(_takes_request(wrapper, function))
+
+
+# Lessons (genmodels.lessons): GENLAB_LESSON's is every request's; a page opened with ?lesson=NAME has its own.
+DEFAULT_LESSON, DEFAULT_LESSON_PROBLEM = default_lesson()
+if DEFAULT_LESSON_PROBLEM:
+    log.error("GENLAB_LESSON cannot be used, so GenLab runs without a lesson: %s", DEFAULT_LESSON_PROBLEM)
+_SESSION_LESSONS: "collections.OrderedDict[str, Lesson]" = collections.OrderedDict()
+_SESSIONS_KEPT = 5000
+
+
+def set_session_lesson(session: str | None, lesson: Lesson | None) -> None:
+    if session is None:
+        return
+    with _in_flight_lock:
+        if lesson is None:
+            _SESSION_LESSONS.pop(session, None)
+        else:
+            _SESSION_LESSONS[session] = lesson
+            while len(_SESSION_LESSONS) > _SESSIONS_KEPT:
+                _SESSION_LESSONS.popitem(last=False)
+
+
+def lesson_of(session: str | None) -> Lesson | None:
+    """The lesson a request runs under: its page's ?lesson=, else GENLAB_LESSON's, else none."""
+    with _in_flight_lock:
+        lesson = _SESSION_LESSONS.get(session) if session else None
+    return lesson or DEFAULT_LESSON
+
+
+def within_lesson(control: str, value) -> None:
+    """Refuse a value outside the current request's lesson (its lock or cap), naming the lock."""
+    lesson = lesson_of(current_session())
+    if lesson is not None:
+        try:
+            lesson.check(control, value)
+        except LessonLocked as error:
+            raise UserError(str(error)) from None
+
+
+def register(demo: gr.Blocks, controls: dict) -> None:
+    """Name a tab's controls for lessons (`tab.NAME` for the tab itself; see genmodels.lessons.CONTROLS)."""
+    if not hasattr(demo, "genlab_controls"):
+        demo.genlab_controls = {}
+    demo.genlab_controls.update(controls)
 
 
 def session_of(request) -> str | None:

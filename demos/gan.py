@@ -31,8 +31,10 @@ from .common import (
     number,
     output_path,
     picture_file,
+    register,
     then_describe,
     with_session,
+    within_lesson,
 )
 
 MIXED = "0-9 in turn"
@@ -56,6 +58,7 @@ class GANTab:
         self.registry = registry
 
     def _model(self, name):
+        within_lesson("gan.model", name)
         try:
             return self.registry.load(name, "gan")
         except UnknownModel as error:
@@ -109,6 +112,8 @@ class GANTab:
         seed = integer(seed, "Seed", 0, MAX_SEED, notices)
         count = integer(grid_size, "Grid size", 1, MAX_GRID, notices)
         psi = number(psi, "Truncation ψ", 0.0, 1.0, notices)
+        within_lesson("gan.grid", count)
+        within_lesson("gan.psi", psi)
         if len(offsets) != DIRECTION_COUNT:
             raise UserError(f"Expected {DIRECTION_COUNT} direction values, got {len(offsets)}.")
         offsets = [
@@ -140,6 +145,8 @@ class GANTab:
         frames = integer(frames, "Frames", 2, MAX_FRAMES, notices)
         mode = MODES[choice(mode, "Interpolation", list(MODES))]
         psi = number(psi, "Truncation ψ", 0.0, 1.0, notices)
+        within_lesson("gan.frames", frames)
+        within_lesson("gan.psi", psi)
         label = self._label(gan, digit, notices)
         images, _ = generate(gan, interpolation_latents(gan, seed_a, seed_b, frames, mode, psi), label)
         gif = write_gif(images, output_path(".gif"))
@@ -165,7 +172,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
     names = registry.names("gan")
     # preprocess=False: handlers get the raw values and check them all themselves (the API skips widget bounds).
     heavy = {**IMAGES, "preprocess": False}
-    with gr.Tab("GAN"):
+    with gr.Tab("GAN", id="GAN") as tab_block:
         gr.Markdown("Generate digits with GANs trained on MNIST. Same seed, same images, on every machine.")
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
@@ -215,6 +222,8 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                 )
                 walk_info = gr.Markdown()
 
+        register(demo, {"tab.GAN": tab_block, "gan.model": model, "gan.grid": grid_size, "gan.psi": psi,
+                        "gan.frames": frames})  # fmt: skip
         sample_inputs = [model, seed, grid_size, digit, psi, show_scores, *offsets]
         model.change(friendly(tab.model_info), model, [digit, model_info], api_name="gan_model_info", preprocess=False)
         sampled = gr.on(

@@ -13,7 +13,20 @@ from genmodels.sampling import MAX_SEED
 from genmodels.text_models import TextModels
 from genmodels.textgen import MAX_TEMPERATURE, SamplingSettings, next_token_distribution
 
-from .common import TEXT, Notices, UserError, clean_text, flag, friendly, integer, log, number, with_session
+from .common import (
+    TEXT,
+    Notices,
+    UserError,
+    clean_text,
+    flag,
+    friendly,
+    integer,
+    log,
+    number,
+    register,
+    with_session,
+    within_lesson,
+)
 
 MAX_PROMPT_CHARACTERS = 20_000  # longer prompts keep their end: only the last context window matters anyway
 MAX_ALTERNATIVES = 3
@@ -114,6 +127,7 @@ class TextTab:
         return status_line(name, status), gr.Timer(active=status.state not in ("ready", "absent", "failed"))
 
     def _model(self, name):
+        within_lesson("text.model", name)
         try:
             return self.models.load(name)
         except UnknownModel as error:
@@ -121,8 +135,10 @@ class TextTab:
 
     @staticmethod
     def _settings(temperature, top_k, top_p, repetition_penalty, notices: Notices) -> SamplingSettings:
+        temperature = number(temperature, "Temperature", 0.0, MAX_TEMPERATURE, notices)
+        within_lesson("text.temperature", temperature)
         return SamplingSettings(
-            temperature=number(temperature, "Temperature", 0.0, MAX_TEMPERATURE, notices),
+            temperature=temperature,
             top_k=integer(top_k, "Top-k", 0, 1000, notices),
             top_p=number(top_p, "Top-p", 0.01, 1.0, notices),
             repetition_penalty=number(repetition_penalty, "Repetition penalty", 1.0, 3.0, notices),
@@ -154,6 +170,7 @@ class TextTab:
         model = self._model(name)
         prompt = clean_prompt(prompt, notices)
         max_new_tokens = integer(max_new_tokens, "Max new tokens", 1, MAX_NEW_TOKENS, notices)
+        within_lesson("text.tokens", max_new_tokens)
         settings = self._settings(temperature, top_k, top_p, repetition_penalty, notices)
         seed = integer(seed, "Seed", 0, MAX_SEED, notices)
         alternatives = integer(alternatives, "Alternatives", 1, MAX_ALTERNATIVES, notices)
@@ -250,7 +267,7 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
     tab = TextTab(models)
     names = models.names()
     heavy = {**TEXT, "preprocess": False}
-    with gr.Tab("Text"):
+    with gr.Tab("Text", id="Text") as tab_block:
         gr.Markdown(
             "Continue text with a language model, token by token, and see the choices it weighs at each step. "
             "SmolLM2 and the Shakespeare char-GPT work offline; `distilgpt2`, `gpt2` and `SmolLM2-135M` are "
@@ -295,6 +312,8 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
                 )
                 chart_info = gr.Markdown()
 
+        register(demo, {"tab.Text": tab_block, "text.model": model, "text.tokens": max_new_tokens,
+                        "text.temperature": temperature})  # fmt: skip
         settings = [temperature, top_k, top_p, repetition_penalty]
         generation = run.click(
             friendly(tab.generate, kind="stream"),

@@ -32,8 +32,10 @@ from .common import (
     integer,
     number,
     picture_file,
+    register,
     then_describe,
     with_session,
+    within_lesson,
 )
 
 FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT (text)": "chargpt"}
@@ -110,6 +112,8 @@ class TrainingTab:
         self, family, name, steps, seed, batch, lr, lr_d, loss, conditional, latent, beta, layers, heads, width, context
     ):
         notices = Notices()
+        within_lesson("training.family", family)
+        within_lesson("training.steps", steps)
         spec = RunSpec(
             family=FAMILIES[choice(family, "Model family", list(FAMILIES))],
             name=clean_text(name, "The run name", notices, 40).strip().lower() if isinstance(name, str) else "",
@@ -296,7 +300,7 @@ class TrainingTab:
 def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers: tuple) -> None:
     """The Training tab; `pickers` are the GAN, VAE and Text tabs' model dropdowns, refreshed after a run."""
     tab = TrainingTab(registry, text_models, JobManager(MAX_JOBS))
-    with gr.Tab("Training"):
+    with gr.Tab("Training", id="Training") as tab_block:
         gr.Markdown(
             f"Train a model live and watch it learn. At most {MAX_JOBS} run{'s' * (MAX_JOBS > 1)} at a time on this "
             "server (others wait in a queue), one per page; closing the page stops its run. Stopped or finished "
@@ -355,6 +359,7 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                 preview = gr.Image(label="Samples from fixed noise", type="numpy", format="png", interactive=False)
                 sample = gr.Textbox(label="Text sample", lines=5, interactive=False)
 
+        register(demo, {"tab.Training": tab_block, "training.family": family, "training.steps": steps})
         inputs = [
             job,
             family,

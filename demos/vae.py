@@ -38,8 +38,10 @@ from .common import (
     number,
     output_path,
     picture_file,
+    register,
     then_describe,
     with_session,
+    within_lesson,
 )
 
 MODES = {"linear (lerp)": "lerp", "spherical (slerp)": "slerp"}
@@ -97,6 +99,7 @@ class VAETab:
         self.registry = registry
 
     def _model(self, name):
+        within_lesson("vae.model", name)
         try:
             return self.registry.load(name, "vae")
         except UnknownModel as error:
@@ -304,7 +307,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
     names = registry.names("vae")
     heavy = IMAGES
     raw = {"preprocess": False, **heavy}  # handlers check raw values themselves; files are still cache-checked
-    with gr.Tab("VAE"):
+    with gr.Tab("VAE", id="VAE") as tab_block:
         gr.Markdown(
             "Encode real, drawn or uploaded digits, then walk between them in the latent space. Drawings and "
             "uploads are cropped, fitted to 20x20 and centred by mass in 28x28, exactly as MNIST was made."
@@ -359,6 +362,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             prior_image = gr.Image(format="png", label="Prior samples", type="numpy", interactive=False)
             prior_info = gr.Markdown()
 
+        register(demo, {"tab.VAE": tab_block, "vae.model": model})
         model.change(friendly(tab.model_info), model, model_info, api_name="vae_model_info", preprocess=False)
         demo.load(with_session(lambda: gr.update(choices=registry.names("vae"))), None, model, api_visibility="private")
         demo.load(friendly(tab.model_info), model, model_info, api_visibility="private", preprocess=False)
