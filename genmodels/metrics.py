@@ -123,7 +123,9 @@ def evaluate_vae(
 
 
 @torch.inference_mode()
-def importance_weighted_nats(vae, images: torch.Tensor, samples: int = 100, seed: int = 2026, batch_size: int = 20):
+def importance_weighted_nats(
+    vae, images: torch.Tensor, samples: int = 100, seed: int = 2026, batch_size: int = 20
+) -> float:
     """The negative importance-weighted bound (IWAE, Burda et al. 2016) in nats per image, averaged over images.
 
     For each image x (N, 1, 28, 28) in [0, 1], with z_1..z_K drawn from q(z|x):

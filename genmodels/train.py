@@ -3,7 +3,10 @@
     python -m genmodels.train classifier --out checkpoints/mnist-classifier
     python -m genmodels.train gan --out checkpoints/gan-mnist --steps 12000
     python -m genmodels.train gan --conditional --out checkpoints/cgan-mnist --steps 12000
-    python -m genmodels.train vae --latent-dim 2 --out checkpoints/vae-2d
+    python -m genmodels.train vae --latent-dim 16 --hidden 256 --lr-schedule cosine --shift-pixels 1 \
+        --kl-warmup-steps 1000 --steps 24000 --out checkpoints/vae-16d
+    python -m genmodels.train vae --latent-dim 2 --hidden 256 --lr 2e-3 --lr-schedule cosine --steps 6000 \
+        --out checkpoints/vae-2d
 
 Runs save resumable state under runs/NAME/state every --save-every steps; --resume continues from it.
 --dry-run trains a few steps on a small slice and writes nothing outside a temporary folder.
@@ -28,6 +31,7 @@ from .gan import GANConfig
 from .metrics import classify, evaluate_generator, evaluate_vae, inception_score
 from .trainers import (
     GAN_LOSSES,
+    VAE_LR_SCHEDULES,
     CharGPTTrainConfig,
     CharGPTTrainer,
     ClassifierTrainConfig,
@@ -186,49 +190,88 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
     return images.float().unsqueeze(1) / 255.0
 
 
+def _vae_training_text(config: VAETrainConfig, steps: int) -> str:
+    """The card's Training paragraph: every option that shaped the run."""
+    schedule = f"lr {config.lr:g}"
+    if config.lr_schedule == "cosine":
+        schedule += f", cosine decay to {config.lr * config.final_lr_ratio:g} at the last step"
+    extras = []
+    if config.shift_pixels:
+        pixels = f"{config.shift_pixels} pixel{'s' if config.shift_pixels > 1 else ''}"
+        extras.append(f"each training digit moved by a random whole-pixel shift of up to {pixels}")
+    if config.kl_warmup_steps:
+        extras.append(f"the KL weight rising linearly from 0 to β over the first {config.kl_warmup_steps} steps")
+    return (
+        f"{steps} steps, batch {config.batch_size}, Adam ({schedule}), one posterior sample per image per step"
+        + "".join(f", {extra}" for extra in extras)
+        + f", seed {config.seed}."
+    )
+
+
 def train_vae(args) -> None:
     train, held_out = mnist_splits(args.data_dir)
     if args.dry_run:
         train = type(train)(train.images[:512], train.labels[:512])
         args.steps, args.save_every = 6, 3
-    model_config = VAEConfig(latent_dim=args.latent_dim, beta=args.beta)
-    train_config = VAETrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+        args.iwae_samples = min(args.iwae_samples, 5)  # the same path, a fraction of the 100,000 decodes
+    model_config = VAEConfig(latent_dim=args.latent_dim, channels=args.channels, hidden=args.hidden, beta=args.beta)
+    train_config = VAETrainConfig(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        lr_schedule=args.lr_schedule,
+        final_lr_ratio=args.final_lr_ratio,
+        shift_pixels=args.shift_pixels,
+        kl_warmup_steps=args.kl_warmup_steps,
+    )
     trainer = VAETrainer(model_config, train_config, to_unit(train.images))
     state_dir = _resume(trainer, args)
     held_out_images = to_unit(held_out.images)
+    started = time.time()
 
     def on_save(step: int, bar) -> None:
         trainer.save_state(state_dir)
-        bar.write(f"step {step}: held-out {evaluate_vae(trainer.export(), held_out_images)}")
+        scores = evaluate_vae(trainer.export(), held_out_images)
+        bar.write(f"step {step}: held-out {scores} ({time.time() - started:.0f} s)")
 
     _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
     trainer.save_state(state_dir)
     if not trainer.is_main_process:
         return
     model = trainer.export()
-    metrics = evaluate_vae(model, held_out_images) | {"steps": trainer.step, "beta": args.beta}
+    samples = args.iwae_samples
+    metrics = evaluate_vae(model, held_out_images, importance_samples=samples)
+    metrics |= {"steps": trainer.step, "beta": args.beta}
     print(metrics)
     rows = [
         f"| reconstruction (Bernoulli negative log-likelihood) | {metrics['reconstruction_nats']:.2f} |",
         f"| KL(q(z given x) to the N(0, I) prior) | {metrics['kl_nats']:.2f} |",
         f"| negative ELBO (reconstruction + KL, with β = 1) | {metrics['negative_elbo_nats']:.2f} |",
     ]
+    if samples:
+        rows.append(
+            f"| negative importance-weighted bound, {samples} samples (IWAE; a tighter estimate of -log p(x)) "
+            f"| {metrics[f'iwae_{samples}_nats']:.2f} |"
+        )
     card = make_card(
         title=f"GenLab MNIST VAE ({args.latent_dim}-D latent, β = {args.beta:g})",
         family="vae",
-        summary=f"A convolutional VAE with a {args.latent_dim}-dimensional latent space and a Bernoulli decoder, "
+        summary=f"A convolutional VAE with a {args.latent_dim}-dimensional latent space and a Bernoulli decoder "
+        f"({args.channels} and {2 * args.channels} convolution channels, a hidden layer of {args.hidden} units), "
         f"trained to minimise reconstruction + β·KL with β = {args.beta:g}"
         + (
             " (a β-VAE: a smoother, more regular latent space for blurrier reconstructions)." if args.beta != 1 else "."
         ),
         data=DATA_TEXT.replace("scaled to [-1, 1]", "scaled to [0, 1]"),
         held_out=HELD_OUT_TEXT,
-        training=f"{trainer.step} steps, batch {args.batch_size}, Adam (lr {args.lr}), one posterior sample per "
-        f"image per step, seed {args.seed}.",
+        training=_vae_training_text(train_config, trainer.step),
         command="\n".join(trainer.history),
         metrics=metrics,
-        metrics_text="In nats per image on the 1,000 held-out digits (one posterior sample each, seed 2026).\n\n"
-        "| metric | nats per image |\n|---|---|\n" + "\n".join(rows),
+        metrics_text="In nats per image on the 1,000 held-out digits (one posterior sample each, seed 2026"
+        + (f"; {samples} for the importance-weighted bound" if samples else "")
+        + ").\n\n| metric | nats per image |\n|---|---|\n"
+        + "\n".join(rows),
     )
     save_checkpoint(model, args.out, card)
     print(f"saved {args.out}")
@@ -321,6 +364,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--latent-dim", type=int, default=16, help="VAE latent size")
     parser.add_argument("--beta", type=float, default=1.0, help="VAE KL weight")
+    parser.add_argument("--channels", type=int, default=32, help="VAE convolution channels (doubled at 7x7)")
+    parser.add_argument("--hidden", type=int, default=128, help="VAE hidden layer width")
+    parser.add_argument("--lr-schedule", choices=VAE_LR_SCHEDULES, default="constant", help="VAE learning rate")
+    parser.add_argument(
+        "--final-lr-ratio", type=float, default=0.01, help="VAE: the cosine schedule ends at lr times this"
+    )
+    parser.add_argument("--shift-pixels", type=int, default=0, help="VAE: random shifts of training digits")
+    parser.add_argument("--kl-warmup-steps", type=int, default=0, help="VAE: KL weight rises from 0 over N steps")
+    parser.add_argument(
+        "--iwae-samples", type=int, default=100, help="VAE: importance samples for the card's bound (0: none)"
+    )
     parser.add_argument("--lr", type=float, default=None, help="VAE / char-GPT learning rate")
     parser.add_argument("--layers", type=int, default=4, help="char-GPT layers")
     parser.add_argument("--heads", type=int, default=4, help="char-GPT attention heads")

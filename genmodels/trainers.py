@@ -354,7 +354,10 @@ VAE_LR_SCHEDULES = ("constant", "cosine")
 
 
 class VAETrainer(Trainer):
-    """Trains a VAE on images (N, 1, 28, 28) in [0, 1] with the β-weighted ELBO from its config."""
+    """Trains a VAE on images (N, 1, 28, 28) in [0, 1] with the β-weighted ELBO from its config.
+
+    Options (VAETrainConfig): a cosine learning-rate decay, random shifts of each batch, a KL warm-up.
+    """
 
     def __init__(
         self,

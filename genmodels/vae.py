@@ -14,22 +14,6 @@ class VAEConfig:
     channels: int = 32
     hidden: int = 128
     beta: float = 1.0  # the KL weight it was trained with (1 = the true ELBO)
-    blocks: int = 0  # residual 3x3 blocks at each resolution (14x14 and 7x7) of the encoder and the decoder
-
-
-class ResidualBlock(nn.Module):
-    """relu(x + conv(relu(conv(x)))), two 3x3 convolutions that keep the shape (B, C, H, W)."""
-
-    def __init__(self, channels: int):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, 1, 1),
-            nn.ReLU(),
-            nn.Conv2d(channels, channels, 3, 1, 1),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(x + self.body(x))
 
 
 class VAE(
@@ -45,14 +29,11 @@ class VAE(
         super().__init__()
         self.config = config
         c, hidden = config.channels, config.hidden
-        # blocks = 0 is the original layer list, so checkpoints saved before `blocks` existed load unchanged
         self.encoder = nn.Sequential(
             nn.Conv2d(1, c, 4, 2, 1),  # (B, 1, 28, 28) -> (B, c, 14, 14)
             nn.ReLU(),
-            *[ResidualBlock(c) for _ in range(config.blocks)],
             nn.Conv2d(c, 2 * c, 4, 2, 1),  # -> (B, 2c, 7, 7)
             nn.ReLU(),
-            *[ResidualBlock(2 * c) for _ in range(config.blocks)],
             nn.Flatten(),  # -> (B, 2c*49)
             nn.Linear(2 * c * 49, hidden),
             nn.ReLU(),
@@ -64,10 +45,8 @@ class VAE(
             nn.Linear(hidden, 2 * c * 49),
             nn.ReLU(),
             nn.Unflatten(1, (2 * c, 7, 7)),  # -> (B, 2c, 7, 7)
-            *[ResidualBlock(2 * c) for _ in range(config.blocks)],
             nn.ConvTranspose2d(2 * c, c, 4, 2, 1),  # -> (B, c, 14, 14)
             nn.ReLU(),
-            *[ResidualBlock(c) for _ in range(config.blocks)],
             nn.ConvTranspose2d(c, 1, 4, 2, 1),  # -> (B, 1, 28, 28) logits
         )
 
@@ -135,6 +114,6 @@ def random_shift(images: torch.Tensor, max_pixels: int, generator: torch.Generat
     rows = torch.arange(height, device=images.device) + max_pixels - offsets[0, :, None]  # (B, H)
     columns = torch.arange(width, device=images.device) + max_pixels - offsets[1, :, None]  # (B, W)
     batch_index = torch.arange(batch, device=images.device)[:, None, None]
-    # advanced indexing around the channel slice puts the broadcast (B, H, W) first: (B, H, W, C)
+    # channels last, so one advanced index picks every (image, row, column) with all its channels: (B, H, W, C)
     shifted = padded.permute(0, 2, 3, 1)[batch_index, rows[:, :, None], columns[:, None, :]]
     return shifted.permute(0, 3, 1, 2).contiguous()  # -> (B, C, H, W)

@@ -2,8 +2,11 @@ import math
 
 import pytest
 import torch
+from safetensors import safe_open
 
-from genmodels.vae import VAE, VAEConfig, kl_divergence, reparameterize, vae_losses
+from genmodels.checkpoints import CHECKPOINTS_DIR, load_checkpoint, read_config
+from genmodels.trainers import VAETrainConfig, VAETrainer
+from genmodels.vae import VAE, VAEConfig, kl_divergence, random_shift, reparameterize, vae_losses
 from genmodels.vae_pipeline import (
     crossfade,
     decode,
@@ -98,3 +101,92 @@ def test_prior_samples_are_seeded():
     assert not torch.equal(prior_samples(vae, 4, 6), prior_samples(vae, 5, 6))
     with pytest.raises(ValueError):
         prior_samples(vae, -1, 6)
+
+
+@pytest.mark.parametrize("name", ["vae-2d", "vae-16d", "vae-16d-beta4"])
+def test_shipped_checkpoints_load_strictly_with_their_original_layers(name):
+    folder = CHECKPOINTS_DIR / name
+    config = VAEConfig(**read_config(folder))
+    with safe_open(folder / "model.safetensors", "pt") as weights:
+        assert set(weights.keys()) == set(VAE(config).state_dict())
+    vae = load_checkpoint(VAE, folder)
+    x = torch.rand(3, 1, 28, 28)
+    logits, mu, _ = vae(x, torch.zeros(3, config.latent_dim))
+    assert logits.shape == x.shape and torch.allclose(vae.decode_logits(mu), logits)
+
+
+def test_the_wider_model_keeps_every_shape_and_stays_under_8_mb():
+    torch.manual_seed(0)
+    vae = VAE(VAEConfig(latent_dim=16, hidden=256)).eval()
+    x = torch.rand(5, 1, 28, 28)
+    mu, logvar = vae.encode(x)
+    assert mu.shape == logvar.shape == (5, 16)
+    logits, _, _ = vae(x, torch.randn(5, 16))
+    images = vae.decode(torch.randn(5, 16))
+    assert logits.shape == images.shape == (5, 1, 28, 28) and images.min() >= 0 and images.max() <= 1
+    assert sum(p.numel() for p in vae.parameters()) * 4 < 8 * 10**6, "model.safetensors under 8 MB"
+
+
+def test_random_shift_moves_each_image_within_range_and_keeps_values():
+    dot = torch.zeros(200, 1, 28, 28)
+    dot[:, 0, 14, 10] = 1.0
+    shifted = random_shift(dot, 2, torch.Generator().manual_seed(0))
+    assert shifted.shape == dot.shape and shifted.min() >= 0 and shifted.max() <= 1
+    assert torch.equal(shifted.sum((1, 2, 3)), torch.ones(200)), "an inner pixel never leaves the image"
+    positions = shifted.flatten(1).argmax(1)
+    rows, columns = positions // 28, positions % 28
+    assert set((rows - 14).tolist()) == set((columns - 10).tolist()) == {-2, -1, 0, 1, 2}
+    digits = torch.rand(8, 1, 28, 28)
+    again = random_shift(digits, 1, torch.Generator().manual_seed(3))
+    assert torch.equal(again, random_shift(digits, 1, torch.Generator().manual_seed(3))), "seeded"
+    assert again.min() >= 0 and again.max() <= 1
+    assert random_shift(digits, 0) is digits
+    edge = torch.zeros(1, 1, 28, 28)
+    edge[0, 0, :, 0] = 1.0  # a stroke on the left edge falls off when moved left, and 0 fills in behind
+    moved = [random_shift(edge, 1, torch.Generator().manual_seed(seed)) for seed in range(20)]
+    assert {int(m.sum()) for m in moved} <= {0, 26, 27, 28}
+
+
+def test_trainer_schedule_warmup_and_shifts():
+    images = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0)).round()
+    config = VAEConfig(latent_dim=2, channels=4, hidden=16, beta=2.0)
+    trainer = VAETrainer(
+        config,
+        VAETrainConfig(steps=11, batch_size=8, lr=1e-3, lr_schedule="cosine", shift_pixels=2, kl_warmup_steps=4),
+        images,
+    )
+    rates, weights = [], []
+    events = trainer.run()
+    for _ in range(11):
+        rates.append(trainer.learning_rate())
+        weights.append(trainer.kl_weight())
+        next(events)
+        assert trainer.optimizer.param_groups[0]["lr"] == rates[-1], "the step used the scheduled rate"
+    assert math.isclose(rates[0], 1e-3) and math.isclose(rates[5], 1e-3 * (0.01 + 0.99 * 0.5))
+    assert math.isclose(rates[-1], 1e-5) and rates == sorted(rates, reverse=True)
+    assert weights[:5] == [0.5, 1.0, 1.5, 2.0, 2.0], "β = 2 reached over the first 4 steps"
+    plain = VAETrainer(config, VAETrainConfig(steps=3, batch_size=8), images)
+    assert [plain.learning_rate(), plain.kl_weight()] == [1e-3, 2.0], "the defaults train as before"
+
+    def losses(shift_pixels: int) -> list[dict]:
+        train_config = VAETrainConfig(steps=3, batch_size=8, shift_pixels=shift_pixels)
+        return [event.losses for event in VAETrainer(config, train_config, images).run()]
+
+    assert losses(2) == losses(2) != losses(0), "shifted batches differ from plain ones, reproducibly"
+    with pytest.raises(ValueError):
+        VAETrainer(config, VAETrainConfig(lr_schedule="linear"), images)
+
+
+def test_a_run_with_every_option_resumes_exactly(tmp_path):
+    images = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0)).round()
+    config = VAEConfig(latent_dim=2, channels=4, hidden=16)
+    options = VAETrainConfig(steps=6, batch_size=8, lr_schedule="cosine", shift_pixels=1, kl_warmup_steps=3)
+    uninterrupted = [event.losses for event in VAETrainer(config, options, images).run()]
+    first = VAETrainer(config, options, images)
+    for event in first.run():
+        if event.step == 2:
+            first.save_state(tmp_path / "state")
+            break
+    resumed = VAETrainer(config, options, images)
+    resumed.load_state(tmp_path / "state")
+    assert [event.losses for event in resumed.run()] == uninterrupted[2:]
