@@ -88,7 +88,7 @@ class FastLlama:
         self.head: PackedLinear = LINEAR[path.head](state.get("lm_head.weight", embed).to(self.dtype))
         # Tied embeddings under GGUF's Q8_0 head: the head's codes are the embedding (Q8_0 values round-trip
         # exactly), so rows are looked up from them and no float copy is kept (113 MB for SmolLM2).
-        tied = "lm_head.weight" not in state or state["lm_head.weight"] is embed
+        tied = "lm_head.weight" not in state or torch.equal(state["lm_head.weight"], embed)
         if tied and self.head.fused_kind == FUSED_Q8 and self._q8_round_trips(embed):
             self.embed = None
         else:

@@ -129,6 +129,17 @@ def test_the_gguf_path_reproduces_float32_exactly(reference):
     assert torch.allclose(decode_path_log_probs(FastLlama(model, "gguf"), ids), expected, atol=2e-3)
 
 
+def test_a_q8_head_serves_the_embedding_too_and_a_float_head_keeps_its_own(reference):
+    model, _ = reference
+    q8 = FastLlama(model, "gguf")
+    assert q8.embed is None, "the tied embedding is looked up from the Q8_0 head's codes"
+    ids = list(range(0, 49_152, 997))
+    plain = FastLlama(model, "float32")
+    assert plain.embed is not None
+    assert torch.equal(q8._embed_rows(ids), plain._embed_rows(ids))  # exactly the same rows
+    assert q8.weight_bytes < plain.weight_bytes / 4
+
+
 def test_a_damaged_path_is_rejected_and_the_next_one_used(reference, monkeypatch):
     """A kernel that is fast but wrong (as int8 was on another CPU) must never be chosen."""
     model, tokenizer = reference
