@@ -25,8 +25,8 @@ def classify(classifier: MNISTClassifier, images: torch.Tensor, batch_size: int 
 
 def judge_reads(classifier: MNISTClassifier, images: torch.Tensor) -> list[int]:
     """The digit the judge classifier reads in each image (N, 1, 28, 28) in [-1, 1]: for alt text and captions."""
-    with torch.inference_mode():
-        probabilities, _ = classify(classifier, images.float())
+    with torch.inference_mode():  # small batches: a 32 x 32 latent map must not raise a request's memory much
+        probabilities, _ = classify(classifier, images.float(), batch_size=64)
     return probabilities.argmax(dim=1).tolist()
 
 
