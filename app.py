@@ -2,6 +2,7 @@
 
 import argparse
 import copy
+import ctypes
 import logging
 import os
 import threading
@@ -131,7 +132,18 @@ def check_lessons() -> list[str]:
     return problems
 
 
+def limit_malloc_arenas(count: int = 2) -> bool:
+    """Cap glibc's malloc arenas. Gradio serves each request on one of many threads, and glibc gives threads
+    arenas of their own that keep freed memory: one long prompt could leave 100-200 MB behind in a fresh
+    arena. False where this is not glibc."""
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-8, count))  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        return False
+
+
 def main() -> None:
+    limit_malloc_arenas()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args()
     # Runs are everyone's on a single-user laptop; on a server others reach (a Space, a class) each is its owner's.

@@ -13,7 +13,7 @@ import pandas as pd
 from genmodels.checkpoints import recover_interrupted_saves
 from genmodels.data import DatasetUnavailable
 from genmodels.imaging import grid
-from genmodels.jobs import FINISHED, QUEUED, RUNNING, STOPPED, JobManager, ProcessTrainingJob, TrainingJob
+from genmodels.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, JobManager, ProcessTrainingJob, TrainingJob
 from genmodels.metrics import describe_digits, judge_reads
 from genmodels.ownership import RunAccessError, RunOwners, current_session, publish_all
 from genmodels.registry import Registry
@@ -201,7 +201,7 @@ class TrainingTab:
                             alt = describe_digits(alt, judge_reads(judge, update.preview))
                         preview = described(picture_file(grid(update.preview, scale=2)), alt)
                 yield job, *self._view(job, status, losses, quality, preview, sample, notices), *self._pickers(None)
-                if job.done:
+                if status.state in (FINISHED, STOPPED, FAILED):  # the snapshot's state: job.done may be newer
                     break
                 time.sleep(REFRESH_SECONDS)
             if status.state in (FINISHED, STOPPED):

@@ -22,7 +22,7 @@ from . import decode_extension
 from .lm_kernels import FUSED_Q8, GROUP_SIZE, KERNELS, LINEAR, PackedLinear, candidates, requested_kernel
 
 SCORE_CHUNK_TOKENS = 64  # positions whose vocabulary-wide logits exist at once while scoring
-PREFILL_CHUNK_TOKENS = 256  # prompt positions whose activations exist at once
+PREFILL_CHUNK_TOKENS = 128  # prompt positions whose activations exist at once (256: +255 MB for a full window)
 # The accuracy self-check: teacher-forced through the decode path, against float32 on the same tokens.
 SELF_CHECK_MAX_PERPLEXITY_CHANGE = 0.005
 SELF_CHECK_MAX_MEAN_KL_NATS = 0.001
