@@ -10,6 +10,7 @@ import threading
 import gradio as gr
 
 from demos import gan, lesson, text, training, vae
+from demos.i18n import COOKIE, I18N, LANGUAGES, T
 from genmodels.lessons import LessonError, available_lessons, load_lesson
 from genmodels.registry import Registry
 from genmodels.text_models import TextModels
@@ -28,7 +29,27 @@ button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-
 /* Text at WCAG AA contrast (4.5:1) or better: the selected tab and the footer's links. */
 button[role=tab][aria-selected=true] { color: #1d4ed8 !important; }
 footer, footer a, footer button, footer span { color: #374151 !important; opacity: 1 !important; }
+#genlab-language { justify-content: flex-end; gap: 0.5rem; }
 """
+# The page's language: Gradio's I18n picks the browser's; the English / 简体中文 buttons (or Gradio's own Settings)
+# switch it in place. The page keeps a cookie in step with the language it shows, so the server writes results,
+# notices and errors in that language too (demos/i18n.py). The choice is remembered in this browser.
+JS = """() => {
+  const cookie = (lang) => { document.cookie = '%(cookie)s=' + lang + ';path=/;max-age=31536000;SameSite=Lax'; };
+  window.genlabSetLocale = async (lang) => {
+    try { localStorage.setItem('%(cookie)s', lang); } catch (e) {}
+    cookie(lang);
+    // Gradio's own changeLocale, from the module its page already loaded (the same instance: one module per URL).
+    const core = performance.getEntriesByType('resource').map((e) => e.name).find((n) => /\/core-[^/]*\.js$/.test(n));
+    if (core) { (await import(core)).changeLocale(lang); } else { console.warn('GenLab: cannot switch language here'); }
+  };
+  let saved = null;
+  try { saved = localStorage.getItem('%(cookie)s'); } catch (e) {}
+  if (saved && saved !== document.documentElement.lang) { window.genlabSetLocale(saved); }
+  const sync = () => cookie(document.documentElement.lang || 'en');
+  sync();
+  new MutationObserver(sync).observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
+}""" % {"cookie": COOKIE}
 # Blue primary buttons with white text at 6.7:1 (the default orange gives 2.8:1), dark red Stop buttons.
 THEME = gr.themes.Default(primary_hue="blue").set(
     button_primary_background_fill="*primary_700",
@@ -92,9 +113,12 @@ def build_app(registry: Registry | None = None, text_models: TextModels | None =
     text_models = text_models or TextModels(registry)
     lighten_sessions()
     with gr.Blocks(title="GenLab", delete_cache=(600, 1800)) as demo:
-        gr.Markdown(
-            "# GenLab\nSee and steer generative models: pick a model, move a control, watch the samples change."
-        )
+        with gr.Row(elem_id="genlab-language"):
+            for code, name in LANGUAGES.items():
+                button = gr.Button(name, size="sm", scale=0, min_width=90, elem_id=f"genlab-lang-{code}")
+                button.click(None, js=f"() => window.genlabSetLocale('{code}')")
+        gr.Markdown("# GenLab")
+        gr.Markdown(T("See and steer generative models: pick a model, move a control, watch the samples change."))
         bar = lesson.LessonBar()
         with gr.Tabs(elem_id="genlab-tabs") as tabs:
             pickers = (gan.build(demo, registry), vae.build(demo, registry), text.build(demo, text_models))
@@ -166,6 +190,8 @@ def main() -> None:
         show_error=False,
         css=CSS,
         theme=THEME,
+        js=JS,
+        i18n=I18N,
         max_file_size="10mb",
         state_session_capacity=SESSION_CAPACITY,
         prevent_thread_lock=True,

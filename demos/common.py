@@ -23,6 +23,8 @@ import numpy as np
 from genmodels.lessons import Lesson, LessonLocked, default_lesson
 from genmodels.ownership import current_session, session_scope
 
+from .i18n import capitalised, language_of, language_scope, tr, translate_message
+
 log = logging.getLogger("genlab")
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="genlab-outputs-"))
 OUTPUT_MAX_AGE_SECONDS = 900
@@ -54,27 +56,34 @@ def clean_text(value, name: str, notices: Notices, max_characters: int, keep: st
     max_characters keeps its `keep` end ("end": a prompt's last part matters; "start": a training text's first).
     """
     if not isinstance(value, str):
-        raise UserError(f"{name} must be text.")
+        raise UserError(tr("{name} must be text.", name=tr(name)))
     text = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if value else value
     kept = "".join(c for c in text if c in "\n\t" or (c != "\ufffd" and unicodedata.category(c)[0] != "C"))
     if len(kept) != len(value):
-        notices.add(f"Removed {len(value) - len(kept):,} control or invalid characters from {name.lower()}.")
+        notices.add(tr("Removed {count:,} control or invalid characters from {name}.", count=len(value) - len(kept),
+                       name=tr(name)))  # fmt: skip
     if len(kept) > max_characters:
-        part = "last" if keep == "end" else "first"
-        notices.add(f"{name} has {len(kept):,} characters; using its {part} {max_characters:,}.")
+        template = (
+            "{name} has {count:,} characters; using its last {limit:,}."
+            if keep == "end"
+            else "{name} has {count:,} characters; using its first {limit:,}."
+        )
+        notices.add(tr(template, name=tr(name), count=len(kept), limit=max_characters))
         kept = kept[-max_characters:] if keep == "end" else kept[:max_characters]
     return kept
 
 
 def _as_number(value, name: str) -> float:
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
-        raise UserError(f"{name} must be a number, not {type(value).__name__}.")
+        raise UserError(tr("{name} must be a number, not {value}.", name=tr(name), value=type(value).__name__))
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise UserError(f"{name} must be a number, not {str(value)[:40]!r}.") from None
+        raise UserError(
+            tr("{name} must be a number, not {value}.", name=tr(name), value=repr(str(value)[:40]))
+        ) from None
     if not math.isfinite(number):
-        raise UserError(f"{name} must be a finite number, not {value}.")
+        raise UserError(tr("{name} must be a finite number, not {value}.", name=tr(name), value=value))
     return number
 
 
@@ -83,7 +92,8 @@ def number(value, name: str, low: float, high: float, notices: Notices) -> float
     result = _as_number(value, name)
     if not low <= result <= high:
         clamped = min(max(result, low), high)
-        notices.add(f"{name} {result:g} is outside {low:g} to {high:g}; using {clamped:g}.")
+        notices.add(tr("{name} {value} is outside {low} to {high}; using {clamped}.", name=tr(name),
+                       value=f"{result:g}", low=f"{low:g}", high=f"{high:g}", clamped=f"{clamped:g}"))  # fmt: skip
         result = clamped
     return result
 
@@ -92,12 +102,14 @@ def integer(value, name: str, low: int, high: int, notices: Notices) -> int:
     """A whole number, clamped into [low, high] with a notice when outside."""
     result = _as_number(value, name)
     if result != int(result):
-        notices.add(f"{name} must be a whole number; rounding {result:g} to {round(result)}.")
+        notices.add(tr("{name} must be a whole number; rounding {value} to {rounded}.", name=tr(name),
+                       value=f"{result:g}", rounded=round(result)))  # fmt: skip
     result = round(result)
     if not low <= result <= high:
         clamped = min(max(result, low), high)
         shown = f"{result:,}" if abs(result) < 10**15 else f"{result:.3g}"
-        notices.add(f"{name} {shown} is outside {low:,} to {high:,}; using {clamped:,}.")
+        notices.add(tr("{name} {value} is outside {low} to {high}; using {clamped}.", name=tr(name), value=shown,
+                       low=f"{low:,}", high=f"{high:,}", clamped=f"{clamped:,}"))  # fmt: skip
         result = clamped
     return int(result)
 
@@ -105,14 +117,14 @@ def integer(value, name: str, low: int, high: int, notices: Notices) -> int:
 def flag(value, name: str) -> bool:
     """A true/false value, or a clear error."""
     if not isinstance(value, bool):
-        raise UserError(f"{name} must be true or false.")
+        raise UserError(tr("{name} must be true or false.", name=tr(name)))
     return value
 
 
 def choice(value, name: str, options: list[str]) -> str:
     """One of `options`, or a clear error."""
     if not isinstance(value, str) or value not in options:
-        raise UserError(f"{name} must be one of: {', '.join(options)}.")
+        raise UserError(tr("{name} must be one of: {options}.", name=tr(name), options=", ".join(options)))
     return value
 
 
@@ -151,12 +163,15 @@ def one_at_a_time(session: str | None, kind: str):
     key, limit = (session, kind), IN_FLIGHT_PER_SESSION[kind]
     with _in_flight_lock:
         if _in_flight.get(key, 0) >= limit:
-            what = "text generation" if kind == "stream" else "request"
-            raise UserError(
-                f"One {what} at a time per page: your previous one is still running. Wait for it (or stop it)."
-                if limit == 1
-                else f"Too many requests at once from this page (at most {limit}); wait for one to finish."
-            )
+            if limit == 1 and kind == "stream":
+                message = tr("One text generation at a time per page: your previous one is still running. "
+                             "Wait for it (or stop it).")  # fmt: skip
+            elif limit == 1:
+                message = tr("One request at a time per page: your previous one is still running. Wait for it.")
+            else:
+                message = tr("Too many requests at once from this page (at most {limit}); wait for one to finish.",
+                             limit=limit)  # fmt: skip
+            raise UserError(message)
         _in_flight[key] = _in_flight.get(key, 0) + 1
     try:
         yield
@@ -179,7 +194,7 @@ def friendly(function, kind: str = "request"):
         if isinstance(error, gr.Error):
             return error
         if isinstance(error, ValueError):
-            return UserError(str(error)[:300])
+            return UserError(capitalised(translate_message(str(error)[:300])))
         # The last guard: its traceback is logged the first time a handler fails this way, one line after that.
         key = (function.__qualname__, type(error).__name__)
         first = key not in _LOGGED_FAILURES
@@ -191,19 +206,19 @@ def friendly(function, kind: str = "request"):
             str(error)[:200],
             exc_info=error if first else None,
         )
-        return gr.Error("Something went wrong on the server; the error was logged. Please try again.")
+        return gr.Error(tr("Something went wrong on the server; the error was logged. Please try again."))
 
     if inspect.isgeneratorfunction(function):
 
         @functools.wraps(function)
         def streaming(request, *args, **kwargs):
-            session = session_of(request)
+            session, language = session_of(request), language_of(request)
             try:
-                with one_at_a_time(session, kind):
+                with language_scope(language), one_at_a_time(session, kind):
                     with session_scope(session):  # each step may run on another worker thread: scope every one
                         steps = function(*args, **kwargs)
                     while True:
-                        with session_scope(session):
+                        with session_scope(session), language_scope(language):
                             try:
                                 update = next(steps)
                             except StopIteration:
@@ -218,7 +233,7 @@ def friendly(function, kind: str = "request"):
     def wrapper(request, *args, **kwargs):
         session = session_of(request)
         try:
-            with one_at_a_time(session, kind), session_scope(session):
+            with language_scope(language_of(request)), one_at_a_time(session, kind), session_scope(session):
                 return function(*args, **kwargs)
         except Exception as error:
             raise translate(error) from None
@@ -260,7 +275,7 @@ def within_lesson(control: str, value) -> None:
         try:
             lesson.check(control, value)
         except LessonLocked as error:
-            raise UserError(str(error)) from None
+            raise UserError(translate_message(str(error))) from None
 
 
 def register(demo: gr.Blocks, controls: dict) -> None:
@@ -292,7 +307,7 @@ def with_session(function):
     """For plain handlers that are not `friendly` (page-load refreshes): run function within its session."""
 
     def wrapper(request: gr.Request, *args):
-        with session_scope(session_of(request)):
+        with session_scope(session_of(request)), language_scope(language_of(request)):
             return function(*args)
 
     return wrapper
@@ -365,3 +380,18 @@ def picture_file(array) -> str:
     # Level 3 compresses about twice as fast as the default 6, for files a quarter larger.
     Image.fromarray(array).save(path, pnginfo=metadata, compress_level=3)
     return str(path)
+
+
+def judge_description(registry, what: str, images, value_range: tuple[float, float] = (-1.0, 1.0)) -> str:
+    """Alt text for a picture of digits: `what`, and what the judge classifier reads in each, in reading order.
+
+    images: (N, 1, 28, 28) in value_range. Without the judge (no mnist-classifier), `what` alone.
+    """
+    from genmodels.metrics import describe_digits, judge_reads
+
+    if "mnist-classifier" not in registry.names("classifier"):
+        return what
+    low, high = value_range
+    scaled = (images - low) / (high - low) * 2 - 1  # the judge reads [-1, 1]
+    text = describe_digits(what, judge_reads(registry.load("mnist-classifier", "classifier"), scaled))
+    return translate_message(text)

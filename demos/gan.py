@@ -15,10 +15,10 @@ from genmodels.gan_pipeline import (
     sample_latents,
 )
 from genmodels.imaging import grid, score_colors, strip, write_gif
-from genmodels.metrics import describe_digits, judge_reads
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED
 
+from .i18n import T, tr
 from .common import (
     IMAGES,
     Notices,
@@ -28,6 +28,7 @@ from .common import (
     flag,
     friendly,
     integer,
+    judge_description,
     number,
     output_path,
     picture_file,
@@ -39,16 +40,9 @@ from .common import (
 
 MIXED = "0-9 in turn"
 DIGITS = [MIXED] + [str(digit) for digit in range(10)]
+DIGIT_CHOICES = [(T(MIXED), MIXED)] + DIGITS[1:]
 MODES = {"spherical (slerp)": "slerp", "linear (lerp)": "lerp"}
 DIRECTION_LIMIT = 3.0
-DIRECTIONS_NOTE = (
-    "**Latent directions** (GANSpace): the principal components of the generator's early activations "
-    "(after its first upsampling block) over 1,024 random latents, mapped back to the latent space by least "
-    "squares. Direction 1 explains the most variation. Each slider moves *every* sample the same distance "
-    "along its direction, in standard deviations of the prior. In the unconditional model the first directions "
-    "mostly change width and roundness (a thin 1 becomes a 9, then a 0) and morph between 7, 9 and 4; with the "
-    "digit fixed (conditional model) they change style instead: slant, stroke width, loops."
-)
 
 
 class GANTab:
@@ -62,7 +56,7 @@ class GANTab:
         try:
             return self.registry.load(name, "gan")
         except UnknownModel as error:
-            raise UserError(f"Unknown GAN model: {error}.") from None
+            raise UserError(tr("Unknown GAN model: {error}.", error=error)) from None
 
     def _directions(self, name):
         return self.registry.derived(name, "directions", latent_directions)
@@ -71,7 +65,7 @@ class GANTab:
         digit = choice(str(digit) if isinstance(digit, int) else digit, "Digit", DIGITS)
         if not gan.conditional:
             if digit != MIXED:
-                notices.add("This model is unconditional: it cannot be told which digit to draw.")
+                notices.add(tr("This model is unconditional: it cannot be told which digit to draw."))
             return None
         return None if digit == MIXED else int(digit)
 
@@ -83,25 +77,26 @@ class GANTab:
         real = {}
         if "mnist-classifier" in self.registry.names("classifier"):
             real = self.registry.entry("mnist-classifier").metrics
-        lines = [
-            f"**{name}**: {'class-conditional' if gan.conditional else 'unconditional'}, z is {gan.config.z_dim}-d."
-        ]
+        kind = tr("class-conditional") if gan.conditional else tr("unconditional")
+        lines = [tr("**{name}**: {kind}, z is {z_dim}-d.", name=name, kind=kind, z_dim=gan.config.z_dim)]
         if metrics:
-            lines.append(
-                f"Inception score **{metrics.get('inception_score', float('nan')):.2f}**"
-                + (f" (real held-out digits: {real['held_out_inception_score']:.2f})" if real else "")
-                + f" · Fréchet distance **{metrics.get('frechet_distance', float('nan')):.1f}** to held-out digits"
-                + (f" · class accuracy **{metrics['class_accuracy']:.1%}**" if "class_accuracy" in metrics else "")
-                + f" · {metrics.get('samples', '?')} samples, classifier-based."
-            )
+            line = tr("Inception score **{score:.2f}**", score=metrics.get("inception_score", float("nan")))
+            if real:
+                line += tr(" (real held-out digits: {score:.2f})", score=real["held_out_inception_score"])
+            line += tr(" · Fréchet distance **{value:.1f}** to held-out digits",
+                       value=metrics.get("frechet_distance", float("nan")))  # fmt: skip
+            if "class_accuracy" in metrics:
+                line += tr(" · class accuracy **{value:.1%}**", value=metrics["class_accuracy"])
+            lines.append(line + tr(" · {count} samples, classifier-based.", count=metrics.get("samples", "?")))
         if "per_class_accuracy" in metrics:
             per_digit = ", ".join(f"{d}: {v:.0%}" for d, v in enumerate(metrics["per_class_accuracy"]))
-            lines.append(f"Per-digit accuracy: {per_digit}.")
+            lines.append(tr("Per-digit accuracy: {values}.", values=per_digit))
         explained = self._directions(name).explained_variance.tolist()
         lines.append(
-            "Directions 1-5 explain "
-            + ", ".join(f"{100 * value:.1f}%" for value in explained)
-            + " of the early activations' variance."
+            tr(
+                "Directions 1-5 explain {values} of the early activations' variance.",
+                values=", ".join(f"{100 * value:.1f}%" for value in explained),
+            )  # fmt: skip
         )
         return gr.update(visible=gan.conditional, interactive=gan.conditional), "\n\n".join(lines)
 
@@ -115,9 +110,11 @@ class GANTab:
         within_lesson("gan.grid", count)
         within_lesson("gan.psi", psi)
         if len(offsets) != DIRECTION_COUNT:
-            raise UserError(f"Expected {DIRECTION_COUNT} direction values, got {len(offsets)}.")
+            raise UserError(tr("Expected {expected} direction values, got {count}.", expected=DIRECTION_COUNT,
+                               count=len(offsets)))  # fmt: skip
         offsets = [
-            number(v, f"Direction {i + 1}", -DIRECTION_LIMIT, DIRECTION_LIMIT, notices) for i, v in enumerate(offsets)
+            number(v, tr("Direction {index}", index=i + 1), -DIRECTION_LIMIT, DIRECTION_LIMIT, notices)
+            for i, v in enumerate(offsets)
         ]
         label = self._label(gan, digit, notices)
         show_scores = flag(show_scores, "Show discriminator score")
@@ -127,12 +124,12 @@ class GANTab:
         if show_scores:
             scores = discriminator_scores(gan, images, labels).tolist()
             captions, colors = [f"{score:+.1f}" for score in scores], score_colors(scores)
-        info = f"{count} sample{'s' * (count > 1)} · seed {seed} · ψ {psi:.2f}"
+        info = tr("{count} samples · seed {seed} · ψ {psi:.2f}", count=count, seed=seed, psi=psi)
         if show_scores:
-            info += " · discriminator score on each tile (+ blue: looks real to it, − orange: looks fake)"
-        alt = self._describe(f"{count} GAN sample{'s' * (count > 1)}", images)
+            info += tr(" · discriminator score on each tile (+ blue: looks real to it, − orange: looks fake)")
+        alt = self._describe(tr("{count} GAN samples", count=count), images)
         if show_scores:
-            alt += "; discriminator scores: " + " ".join(captions)
+            alt += tr("; discriminator scores: {scores}", scores=" ".join(captions))
         picture = picture_file(grid(images, captions=captions, caption_colors=colors))
         return described(picture, alt), notices.markdown() + info
 
@@ -143,22 +140,21 @@ class GANTab:
         seed_a = integer(seed_a, "Seed A", 0, MAX_SEED, notices)
         seed_b = integer(seed_b, "Seed B", 0, MAX_SEED, notices)
         frames = integer(frames, "Frames", 2, MAX_FRAMES, notices)
-        mode = MODES[choice(mode, "Interpolation", list(MODES))]
+        mode = MODES[choice(mode, "Path", list(MODES))]
         psi = number(psi, "Truncation ψ", 0.0, 1.0, notices)
         within_lesson("gan.frames", frames)
         within_lesson("gan.psi", psi)
         label = self._label(gan, digit, notices)
         images, _ = generate(gan, interpolation_latents(gan, seed_a, seed_b, frames, mode, psi), label)
         gif = write_gif(images, output_path(".gif"))
-        info = f"{frames} frames from seed {seed_a} to seed {seed_b}, {mode}"
-        alt = self._describe(f"{frames} frames from seed {seed_a} to seed {seed_b}", images)
+        info = tr("{frames} frames from seed {seed_a} to seed {seed_b}, {mode}", frames=frames, seed_a=seed_a,
+                  seed_b=seed_b, mode=mode)  # fmt: skip
+        alt = self._describe(tr("{frames} frames from seed {seed_a} to seed {seed_b}", frames=frames, seed_a=seed_a,
+                                seed_b=seed_b), images)  # fmt: skip
         return described(picture_file(strip(images, scale=2)), alt), described(str(gif), alt), notices.markdown() + info
 
     def _describe(self, what: str, images) -> str:
-        """Alt text: what the judge classifier reads in each image (when the judge is there)."""
-        if "mnist-classifier" not in self.registry.names("classifier"):
-            return what
-        return describe_digits(what, judge_reads(self.registry.load("mnist-classifier", "classifier"), images))
+        return judge_description(self.registry, what, images)
 
 
 def new_seed() -> int:
@@ -172,29 +168,31 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
     names = registry.names("gan")
     # preprocess=False: handlers get the raw values and check them all themselves (the API skips widget bounds).
     heavy = {**IMAGES, "preprocess": False}
-    with gr.Tab("GAN", id="GAN") as tab_block:
-        gr.Markdown("Generate digits with GANs trained on MNIST. Same seed, same images, on every machine.")
+    with gr.Tab(T("GAN"), id="GAN") as tab_block:
+        gr.Markdown(T("Generate digits with GANs trained on MNIST. Same seed, same images, on every machine."))
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
-                model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
+                model = gr.Dropdown(names, value=names[0] if names else None, label=T("Model"))
                 model_info = gr.Markdown()
                 with gr.Row():
-                    seed = gr.Number(42, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
-                    reseed = gr.Button("New random seed", scale=0)
-                grid_size = gr.Slider(1, MAX_GRID, 16, step=1, label="Grid size")
-                digit = gr.Dropdown(DIGITS, value=MIXED, label="Digit (conditional model)")
-                psi = gr.Slider(0.0, 1.0, 1.0, step=0.05, label="Truncation ψ", info="lower: more typical, less varied")
-                show_scores = gr.Checkbox(False, label="Show discriminator score on each sample")
-                with gr.Accordion("Latent directions", open=False):
-                    gr.Markdown(DIRECTIONS_NOTE)
+                    seed = gr.Number(42, label=T("Seed"), precision=0, minimum=0, maximum=MAX_SEED)
+                    reseed = gr.Button(T("New random seed"), scale=0)
+                grid_size = gr.Slider(1, MAX_GRID, 16, step=1, label=T("Grid size"))
+                digit = gr.Dropdown(DIGIT_CHOICES, value=MIXED, label=T("Digit (conditional model)"))
+                psi = gr.Slider(
+                    0.0, 1.0, 1.0, step=0.05, label=T("Truncation ψ"), info=T("lower: more typical, less varied")
+                )
+                show_scores = gr.Checkbox(False, label=T("Show discriminator score on each sample"))
+                with gr.Accordion(T("Latent directions"), open=False):
+                    gr.Markdown(T("gan.directions_note"))
                     offsets = [
-                        gr.Slider(-DIRECTION_LIMIT, DIRECTION_LIMIT, 0.0, step=0.25, label=f"Direction {i + 1}")
+                        gr.Slider(-DIRECTION_LIMIT, DIRECTION_LIMIT, 0.0, step=0.25, label=T(f"Direction {i + 1}"))
                         for i in range(DIRECTION_COUNT)
                     ]
-                run = gr.Button("Generate", variant="primary")
+                run = gr.Button(T("Generate"), variant="primary")
             with gr.Column(scale=2):
                 picture = gr.Image(
-                    label="Samples",
+                    label=T("Samples"),
                     format="png",
                     type="numpy",
                     buttons=["download", "fullscreen"],
@@ -202,19 +200,19 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                     elem_id="gan-samples",
                 )
                 info = gr.Markdown(elem_id="gan-info")
-        with gr.Accordion("Seed-to-seed interpolation", open=True):
+        with gr.Accordion(T("Seed-to-seed interpolation"), open=True):
             with gr.Row():
-                seed_a = gr.Number(1, label="Seed A", precision=0, minimum=0, maximum=MAX_SEED)
-                seed_b = gr.Number(2, label="Seed B", precision=0, minimum=0, maximum=MAX_SEED)
-                frames = gr.Slider(2, MAX_FRAMES, 16, step=1, label="Frames")
-                mode = gr.Radio(list(MODES), value="spherical (slerp)", label="Path")
-                walk = gr.Button("Interpolate", variant="primary")
+                seed_a = gr.Number(1, label=T("Seed A"), precision=0, minimum=0, maximum=MAX_SEED)
+                seed_b = gr.Number(2, label=T("Seed B"), precision=0, minimum=0, maximum=MAX_SEED)
+                frames = gr.Slider(2, MAX_FRAMES, 16, step=1, label=T("Frames"))
+                mode = gr.Radio([(T(m), m) for m in MODES], value="spherical (slerp)", label=T("Path"))
+                walk = gr.Button(T("Interpolate"), variant="primary")
             walk_strip = gr.Image(
-                label="Interpolation", format="png", type="numpy", interactive=False, elem_id="gan-strip"
+                label=T("Interpolation"), format="png", type="numpy", interactive=False, elem_id="gan-strip"
             )
             with gr.Row():
                 walk_gif = gr.Image(
-                    label="Animated GIF",
+                    label=T("Animated GIF"),
                     type="filepath",
                     interactive=False,
                     buttons=["download"],

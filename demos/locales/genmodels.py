@@ -1,0 +1,3 @@
+"""Filled in as the genmodels strings are translated."""
+
+ZH: dict[str, str] = {}

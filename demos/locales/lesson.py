@@ -1,0 +1,3 @@
+"""Filled in as the lesson strings are translated."""
+
+ZH: dict[str, str] = {}

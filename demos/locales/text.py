@@ -1,0 +1,3 @@
+"""Filled in as the text strings are translated."""
+
+ZH: dict[str, str] = {}

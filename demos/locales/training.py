@@ -1,0 +1,3 @@
+"""Filled in as the training strings are translated."""
+
+ZH: dict[str, str] = {}

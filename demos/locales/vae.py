@@ -1,0 +1,3 @@
+"""Filled in as the vae strings are translated."""
+
+ZH: dict[str, str] = {}
