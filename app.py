@@ -34,22 +34,22 @@ footer, footer a, footer button, footer span { color: #374151 !important; opacit
 # The page's language: Gradio's I18n picks the browser's; the English / 简体中文 buttons (or Gradio's own Settings)
 # switch it in place. The page keeps a cookie in step with the language it shows, so the server writes results,
 # notices and errors in that language too (demos/i18n.py). The choice is remembered in this browser.
-JS = """() => {
-  const cookie = (lang) => { document.cookie = '%(cookie)s=' + lang + ';path=/;max-age=31536000;SameSite=Lax'; };
+JS = r"""() => {
+  const cookie = (lang) => { document.cookie = 'COOKIE_NAME=' + lang + ';path=/;max-age=31536000;SameSite=Lax'; };
   window.genlabSetLocale = async (lang) => {
-    try { localStorage.setItem('%(cookie)s', lang); } catch (e) {}
+    try { localStorage.setItem('COOKIE_NAME', lang); } catch (e) {}
     cookie(lang);
     // Gradio's own changeLocale, from the module its page already loaded (the same instance: one module per URL).
     const core = performance.getEntriesByType('resource').map((e) => e.name).find((n) => /\/core-[^/]*\.js$/.test(n));
     if (core) { (await import(core)).changeLocale(lang); } else { console.warn('GenLab: cannot switch language here'); }
   };
   let saved = null;
-  try { saved = localStorage.getItem('%(cookie)s'); } catch (e) {}
+  try { saved = localStorage.getItem('COOKIE_NAME'); } catch (e) {}
   if (saved && saved !== document.documentElement.lang) { window.genlabSetLocale(saved); }
   const sync = () => cookie(document.documentElement.lang || 'en');
   sync();
   new MutationObserver(sync).observe(document.documentElement, {attributes: true, attributeFilter: ['lang']});
-}""" % {"cookie": COOKIE}
+}""".replace("COOKIE_NAME", COOKIE)
 # Blue primary buttons with white text at 6.7:1 (the default orange gives 2.8:1), dark red Stop buttons.
 THEME = gr.themes.Default(primary_hue="blue").set(
     button_primary_background_fill="*primary_700",

@@ -60,8 +60,13 @@ def clean_text(value, name: str, notices: Notices, max_characters: int, keep: st
     text = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if value else value
     kept = "".join(c for c in text if c in "\n\t" or (c != "\ufffd" and unicodedata.category(c)[0] != "C"))
     if len(kept) != len(value):
-        notices.add(tr("Removed {count:,} control or invalid characters from {name}.", count=len(value) - len(kept),
-                       name=tr(name)))  # fmt: skip
+        notices.add(
+            tr(
+                "Removed {count:,} control or invalid characters from {name}.",
+                count=len(value) - len(kept),
+                name=tr(name),
+            )
+        )
     if len(kept) > max_characters:
         template = (
             "{name} has {count:,} characters; using its last {limit:,}."
@@ -92,8 +97,16 @@ def number(value, name: str, low: float, high: float, notices: Notices) -> float
     result = _as_number(value, name)
     if not low <= result <= high:
         clamped = min(max(result, low), high)
-        notices.add(tr("{name} {value} is outside {low} to {high}; using {clamped}.", name=tr(name),
-                       value=f"{result:g}", low=f"{low:g}", high=f"{high:g}", clamped=f"{clamped:g}"))  # fmt: skip
+        notices.add(
+            tr(
+                "{name} {value} is outside {low} to {high}; using {clamped}.",
+                name=tr(name),
+                value=f"{result:g}",
+                low=f"{low:g}",
+                high=f"{high:g}",
+                clamped=f"{clamped:g}",
+            )
+        )
         result = clamped
     return result
 
@@ -102,14 +115,28 @@ def integer(value, name: str, low: int, high: int, notices: Notices) -> int:
     """A whole number, clamped into [low, high] with a notice when outside."""
     result = _as_number(value, name)
     if result != int(result):
-        notices.add(tr("{name} must be a whole number; rounding {value} to {rounded}.", name=tr(name),
-                       value=f"{result:g}", rounded=round(result)))  # fmt: skip
+        notices.add(
+            tr(
+                "{name} must be a whole number; rounding {value} to {rounded}.",
+                name=tr(name),
+                value=f"{result:g}",
+                rounded=round(result),
+            )
+        )
     result = round(result)
     if not low <= result <= high:
         clamped = min(max(result, low), high)
         shown = f"{result:,}" if abs(result) < 10**15 else f"{result:.3g}"
-        notices.add(tr("{name} {value} is outside {low} to {high}; using {clamped}.", name=tr(name), value=shown,
-                       low=f"{low:,}", high=f"{high:,}", clamped=f"{clamped:,}"))  # fmt: skip
+        notices.add(
+            tr(
+                "{name} {value} is outside {low} to {high}; using {clamped}.",
+                name=tr(name),
+                value=shown,
+                low=f"{low:,}",
+                high=f"{high:,}",
+                clamped=f"{clamped:,}",
+            )
+        )
         result = clamped
     return int(result)
 
@@ -164,13 +191,16 @@ def one_at_a_time(session: str | None, kind: str):
     with _in_flight_lock:
         if _in_flight.get(key, 0) >= limit:
             if limit == 1 and kind == "stream":
-                message = tr("One text generation at a time per page: your previous one is still running. "
-                             "Wait for it (or stop it).")  # fmt: skip
+                message = tr(
+                    "One text generation at a time per page: your previous one is still running. "
+                    "Wait for it (or stop it)."
+                )
             elif limit == 1:
                 message = tr("One request at a time per page: your previous one is still running. Wait for it.")
             else:
-                message = tr("Too many requests at once from this page (at most {limit}); wait for one to finish.",
-                             limit=limit)  # fmt: skip
+                message = tr(
+                    "Too many requests at once from this page (at most {limit}); wait for one to finish.", limit=limit
+                )
             raise UserError(message)
         _in_flight[key] = _in_flight.get(key, 0) + 1
     try:

@@ -18,7 +18,6 @@ from genmodels.imaging import grid, score_colors, strip, write_gif
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED
 
-from .i18n import T, tr
 from .common import (
     IMAGES,
     Notices,
@@ -37,10 +36,11 @@ from .common import (
     with_session,
     within_lesson,
 )
+from .i18n import T, tr
 
 MIXED = "0-9 in turn"
 DIGITS = [MIXED] + [str(digit) for digit in range(10)]
-DIGIT_CHOICES = [(T(MIXED), MIXED)] + DIGITS[1:]
+DIGIT_CHOICES = [(T(MIXED), MIXED), *DIGITS[1:]]
 MODES = {"spherical (slerp)": "slerp", "linear (lerp)": "lerp"}
 DIRECTION_LIMIT = 3.0
 
@@ -83,8 +83,10 @@ class GANTab:
             line = tr("Inception score **{score:.2f}**", score=metrics.get("inception_score", float("nan")))
             if real:
                 line += tr(" (real held-out digits: {score:.2f})", score=real["held_out_inception_score"])
-            line += tr(" · Fréchet distance **{value:.1f}** to held-out digits",
-                       value=metrics.get("frechet_distance", float("nan")))  # fmt: skip
+            line += tr(
+                " · Fréchet distance **{value:.1f}** to held-out digits",
+                value=metrics.get("frechet_distance", float("nan")),
+            )
             if "class_accuracy" in metrics:
                 line += tr(" · class accuracy **{value:.1%}**", value=metrics["class_accuracy"])
             lines.append(line + tr(" · {count} samples, classifier-based.", count=metrics.get("samples", "?")))
@@ -96,7 +98,7 @@ class GANTab:
             tr(
                 "Directions 1-5 explain {values} of the early activations' variance.",
                 values=", ".join(f"{100 * value:.1f}%" for value in explained),
-            )  # fmt: skip
+            )
         )
         return gr.update(visible=gan.conditional, interactive=gan.conditional), "\n\n".join(lines)
 
@@ -110,8 +112,9 @@ class GANTab:
         within_lesson("gan.grid", count)
         within_lesson("gan.psi", psi)
         if len(offsets) != DIRECTION_COUNT:
-            raise UserError(tr("Expected {expected} direction values, got {count}.", expected=DIRECTION_COUNT,
-                               count=len(offsets)))  # fmt: skip
+            raise UserError(
+                tr("Expected {expected} direction values, got {count}.", expected=DIRECTION_COUNT, count=len(offsets))
+            )
         offsets = [
             number(v, tr("Direction {index}", index=i + 1), -DIRECTION_LIMIT, DIRECTION_LIMIT, notices)
             for i, v in enumerate(offsets)
@@ -147,10 +150,17 @@ class GANTab:
         label = self._label(gan, digit, notices)
         images, _ = generate(gan, interpolation_latents(gan, seed_a, seed_b, frames, mode, psi), label)
         gif = write_gif(images, output_path(".gif"))
-        info = tr("{frames} frames from seed {seed_a} to seed {seed_b}, {mode}", frames=frames, seed_a=seed_a,
-                  seed_b=seed_b, mode=mode)  # fmt: skip
-        alt = self._describe(tr("{frames} frames from seed {seed_a} to seed {seed_b}", frames=frames, seed_a=seed_a,
-                                seed_b=seed_b), images)  # fmt: skip
+        info = tr(
+            "{frames} frames from seed {seed_a} to seed {seed_b}, {mode}",
+            frames=frames,
+            seed_a=seed_a,
+            seed_b=seed_b,
+            mode=mode,
+        )
+        alt = self._describe(
+            tr("{frames} frames from seed {seed_a} to seed {seed_b}", frames=frames, seed_a=seed_a, seed_b=seed_b),
+            images,
+        )
         return described(picture_file(strip(images, scale=2)), alt), described(str(gif), alt), notices.markdown() + info
 
     def _describe(self, what: str, images) -> str:
@@ -220,8 +230,10 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                 )
                 walk_info = gr.Markdown()
 
-        register(demo, {"tab.GAN": tab_block, "gan.model": model, "gan.grid": grid_size, "gan.psi": psi,
-                        "gan.frames": frames})  # fmt: skip
+        register(
+            demo,
+            {"tab.GAN": tab_block, "gan.model": model, "gan.grid": grid_size, "gan.psi": psi, "gan.frames": frames},
+        )
         sample_inputs = [model, seed, grid_size, digit, psi, show_scores, *offsets]
         model.change(friendly(tab.model_info), model, [digit, model_info], api_name="gan_model_info", preprocess=False)
         sampled = gr.on(

@@ -7,7 +7,7 @@ Two kinds of text, one catalogue (demos/locales):
   server into the language of the request: the `genlab_lang` cookie the page keeps in step with its language,
   else the browser's Accept-Language, else English (an API client can send either header).
 Messages raised by genmodels (which knows no languages) are matched against the catalogue's templates at the
-boundary (`translate_message`), so "unknown model 'x'; available: a, b" finds "unknown model {name}; available: {known}".
+boundary (`translate_message`): "unknown model 'x'; available: a, b" finds "unknown model {name}; available: {known}".
 
 The catalogue's keys are the English text itself (short strings) or an id (long passages, English in EN).
 """

@@ -176,8 +176,17 @@ INTERNAL = {
     "GENLAB_DEVICE asks for CUDA but no CUDA device is available",
     "scoring needs at least two tokens",
 }
-USER_FACING = {"ValueError", "ImageRejected", "UnknownModel", "RunAccessError", "LessonLocked", "RuntimeError",
-               "LessonError", "DatasetUnavailable", "ModelUnavailable"}  # fmt: skip
+USER_FACING = {
+    "ValueError",
+    "ImageRejected",
+    "UnknownModel",
+    "RunAccessError",
+    "LessonLocked",
+    "RuntimeError",
+    "LessonError",
+    "DatasetUnavailable",
+    "ModelUnavailable",
+}
 
 
 def _template(node) -> str | None:
@@ -223,8 +232,14 @@ def test_messages_from_genmodels_are_translated_with_their_values():
 
 def test_tr_follows_the_request_language():
     with language_scope("zh-CN"):
-        chinese = tr("{name} {value} is outside {low} to {high}; using {clamped}.", name=tr("Grid size"),
-                     value="99", low="1", high="64", clamped="64")  # fmt: skip
+        chinese = tr(
+            "{name} {value} is outside {low} to {high}; using {clamped}.",
+            name=tr("Grid size"),
+            value="99",
+            low="1",
+            high="64",
+            clamped="64",
+        )
     assert chinese == "网格大小 99 超出 1 到 64 的范围；改用 64。"
     assert tr("Grid size") == "Grid size"  # English outside a Chinese request
     with pytest.raises(KeyError):

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """The page's frame and the messages every tab shares (argument checks, queues, errors)."""
 
 ZH = {
