@@ -127,10 +127,17 @@ class GANTab:
         if show_scores:
             scores = discriminator_scores(gan, images, labels).tolist()
             captions, colors = [f"{score:+.1f}" for score in scores], score_colors(scores)
-        info = tr("{count} samples · seed {seed} · ψ {psi:.2f}", count=count, seed=seed, psi=psi)
+        info = tr(
+            "{count} sample · seed {seed} · ψ {psi:.2f}"
+            if count == 1
+            else "{count} samples · seed {seed} · ψ {psi:.2f}",
+            count=count,
+            seed=seed,
+            psi=psi,
+        )
         if show_scores:
             info += tr(" · discriminator score on each tile (+ blue: looks real to it, − orange: looks fake)")
-        alt = self._describe(tr("{count} GAN samples", count=count), images)
+        alt = self._describe(tr("{count} GAN sample" if count == 1 else "{count} GAN samples", count=count), images)
         if show_scores:
             alt += tr("; discriminator scores: {scores}", scores=" ".join(captions))
         picture = picture_file(grid(images, captions=captions, caption_colors=colors))

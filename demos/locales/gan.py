@@ -68,6 +68,8 @@ ZH = {
         " · 每个格子上是判别器得分（+ 蓝色：它认为像真的，− 橙色：它认为是假的）"
     ),
     "{count} GAN samples": "{count} 个 GAN 样本",
+    "{count} GAN sample": "{count} 个 GAN 样本",
+    "{count} sample · seed {seed} · ψ {psi:.2f}": "{count} 个样本 · 种子 {seed} · ψ {psi:.2f}",
     "; discriminator scores: {scores}": "；判别器得分：{scores}",
     "{frames} frames from seed {seed_a} to seed {seed_b}, {mode}": "从种子 {seed_a} 到种子 {seed_b} 的 {frames} 帧，{mode}",
     "{frames} frames from seed {seed_a} to seed {seed_b}": "从种子 {seed_a} 到种子 {seed_b} 的 {frames} 帧",
