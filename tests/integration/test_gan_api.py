@@ -158,3 +158,18 @@ def test_server_still_serves_after_bad_inputs(server, client):
     assert picture.shape == (2 * TILE + 2, 2 * TILE + 2)
     body = json.dumps({"data": ["gan-mnist", 3, 4, MIXED, 1.0, False, 0, 0, 0, 0, 0]})
     assert "event: complete" in call_raw(server, "gan_sample", body)
+
+
+def test_a_chinese_client_gets_chinese_results_notices_and_errors(server):
+    """The server answers in the request's language (Accept-Language here; the page's cookie in a browser)."""
+    from gradio_client import Client
+
+    chinese = Client(server, verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    _, info = sample(chinese, size=999)
+    assert "网格大小 999 超出 1 到 64 的范围；改用 64。" in info and "64 个样本 · 种子 1" in info
+    with pytest.raises(AppError, match="未知的 GAN 模型"):
+        sample(chinese, model="no-such-model")
+    with pytest.raises(AppError, match="随机种子必须是数字"):
+        sample(chinese, seed="abc")
+    _, english = sample(Client(server, verbose=False), size=999)
+    assert "Grid size 999 is outside 1 to 64; using 64." in english  # others stay in English
