@@ -137,7 +137,8 @@ def _patterns() -> list[tuple[re.Pattern, str]]:
 def translate_message(message: str) -> str:
     """A message written in English elsewhere (genmodels), in the current language where the catalogue knows it.
 
-    A message whose first letter was capitalised for display is matched too. Parameters are kept as they came.
+    A message whose first letter was capitalised for display is matched too. Each value filled into a template is
+    translated the same way (a message may carry another: "Training failed: {error}"), else kept as it came.
     """
     if _language.get() == "en" or not message:
         return message
@@ -148,7 +149,8 @@ def translate_message(message: str) -> str:
         for pattern, key in _patterns():
             match = pattern.fullmatch(candidate)
             if match:
-                return _PLAIN_FIELD.sub(r"{\1}", ZH[key]).format(**match.groupdict())
+                values = {name: translate_message(value) for name, value in match.groupdict().items()}
+                return _PLAIN_FIELD.sub(r"{\1}", ZH[key]).format(**values)
     return message
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .trainers import TrainingDiverged
+
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUEUED, RUNNING, STOPPED, FINISHED, FAILED = "queued", "running", "stopped", "finished", "failed"
 
@@ -159,7 +161,8 @@ class TrainingJob:
             self._record(state=STOPPED if stopped else FINISHED, result=result, message="Saved.")
         except Exception as error:
             traceback.print_exc()
-            self._record(state=FAILED, message=f"Training failed: {error}"[:300])
+            message = str(error) if isinstance(error, TrainingDiverged) else f"Training failed: {error}"
+            self._record(state=FAILED, message=message[:400])
         finally:
             self.manager._release()
 
@@ -278,5 +281,7 @@ class ProcessTrainingJob(TrainingJob):
         if outcome is None:
             raise RuntimeError(f"the training process ended unexpectedly (exit code {code})")
         if outcome["type"] == "failed":
+            if outcome.get("diverged"):
+                raise TrainingDiverged.from_message(outcome["message"])
             raise RuntimeError(outcome["message"])
         return outcome["stopped"], outcome["result"]

@@ -44,6 +44,24 @@ def inception_score(probabilities: torch.Tensor) -> float:
     return math.exp(kl.mean().item())
 
 
+def diversity(probabilities: torch.Tensor) -> dict:
+    """The diversity meter: how the judge spreads a set of samples over the ten digits.
+
+    probabilities (N, 10) -> the class histogram (fraction of samples read as each digit), its entropy in bits
+    (log2(10) = 3.32 when all ten are drawn equally, 0 when every sample is the same digit), the most common digit
+    and the Inception score (which also rewards confident, unambiguous samples).
+    """
+    counts = torch.bincount(probabilities.argmax(dim=1), minlength=probabilities.shape[1]).double()
+    histogram = counts / counts.sum()
+    nonzero = histogram[histogram > 0]
+    return {
+        "histogram": [round(float(value), 4) for value in histogram],
+        "entropy_bits": round(float(-(nonzero * nonzero.log2()).sum()), 4),
+        "most_common": int(histogram.argmax()),
+        "inception_score": round(inception_score(probabilities), 4),
+    }
+
+
 def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets (N, D) and (M, D)."""
     a, b = features_a.double(), features_b.double()

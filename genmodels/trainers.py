@@ -78,6 +78,26 @@ def _unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torc
     return {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
 
 
+class TrainingDiverged(ValueError):
+    """A loss became infinite or NaN: the run stops there, before its weights (now NaN too) are saved."""
+
+    def __init__(self, step: int, losses: dict[str, float], learning_rate: float):
+        from .diagnose import DIVERGENCE
+
+        self.step, self.losses, self.learning_rate = step, losses, learning_rate
+        bad = next(value for value in losses.values() if not math.isfinite(value))
+        shown = "NaN" if math.isnan(bad) else "infinite"
+        super().__init__(DIVERGENCE.format(value=shown, step=step, learning_rate=learning_rate))
+
+    @classmethod
+    def from_message(cls, message: str) -> "TrainingDiverged":
+        """The same failure, reported by a training process as its message."""
+        error = cls.__new__(cls)
+        ValueError.__init__(error, message)
+        error.step, error.losses, error.learning_rate = None, {}, float("nan")
+        return error
+
+
 class Trainer:
     """The loop every trainer shares: steps until done or stopped, yielding events; exact save and resume.
 
@@ -97,6 +117,14 @@ class Trainer:
     def preview(self) -> torch.Tensor | None:
         return None
 
+    @property
+    def base_learning_rate(self) -> float:
+        """The learning rate the run was started with (the generator's, for a GAN)."""
+        for name in ("lr", "lr_g"):
+            if hasattr(self.config, name):
+                return float(getattr(self.config, name))
+        return float("nan")
+
     def run(self, stop_event: threading.Event | None = None) -> Iterator[TrainEvent]:
         """Train until config.steps or until stop_event is set, yielding one event per step."""
         for module in self.modules.values():
@@ -105,6 +133,8 @@ class Trainer:
             if stop_event is not None and stop_event.is_set():
                 return
             losses = self.train_step()
+            if not all(math.isfinite(value) for value in losses.values()):
+                raise TrainingDiverged(self.step + 1, losses, self.base_learning_rate)
             self.step += 1
             every = getattr(self.config, "preview_every", 0)
             show = every and (self.step % every == 0 or self.step == self.config.steps)

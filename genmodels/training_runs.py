@@ -15,7 +15,16 @@ from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, RUNS_DIR, make_card, recov
 from .classifier import MNISTClassifier
 from .data import load_shakespeare, mnist_splits, split_text, to_signed
 from .gan import GANConfig
-from .metrics import classify, evaluate_generator, evaluate_vae, frechet_distance, inception_score
+from .diagnose import ENTROPY_KEY
+from .metrics import (
+    classify,
+    diversity,
+    evaluate_generator,
+    evaluate_vae,
+    frechet_distance,
+    generate_for_evaluation,
+    inception_score,
+)
 from .trainers import (
     GAN_LOSSES,
     CharGPTTrainConfig,
@@ -154,14 +163,16 @@ class Run:
     def evaluate(self, trainer=None) -> dict[str, float]:
         """A quick quality measure for the live curve (smaller samples than the shipped models' cards)."""
         if self.spec.family == "gan":
-            scores = evaluate_generator(
-                self.trainer.export(calibration_batches=4),
-                self.classifier,
-                to_signed(self.held_out.images[:500]),
-                count=500,
-                seed=7,
-            )
-            return {"Inception score": scores["inception_score"], "Fréchet distance": scores["frechet_distance"]}
+            gan = self.trainer.export(calibration_batches=4)
+            scores = evaluate_generator(gan, self.classifier, to_signed(self.held_out.images[:500]), count=500, seed=7)
+            images, _ = generate_for_evaluation(gan, 500, 7)
+            meter = diversity(classify(self.classifier, images)[0])
+            return {
+                "Inception score": scores["inception_score"],
+                "Fréchet distance": scores["frechet_distance"],
+                ENTROPY_KEY: meter["entropy_bits"],
+                "most common digit": meter["most_common"],
+            }
         if self.spec.family == "vae":
             vae = self.trainer.export()
             scores = {}

@@ -83,7 +83,8 @@ def main() -> None:
         train(request, channel, stop)
     except Exception as error:
         traceback.print_exc()
-        channel.send("failed", message=str(error) or type(error).__name__)
+        diverged = type(error).__name__ == "TrainingDiverged"  # said as it is, not as a crash
+        channel.send("failed", message=str(error) or type(error).__name__, diverged=diverged)
 
 
 if __name__ == "__main__":
