@@ -90,7 +90,7 @@ class TrainingDiverged(ValueError):
         super().__init__(DIVERGENCE.format(value=shown, step=step, learning_rate=learning_rate))
 
     @classmethod
-    def from_message(cls, message: str) -> "TrainingDiverged":
+    def from_message(cls, message: str) -> TrainingDiverged:
         """The same failure, reported by a training process as its message."""
         error = cls.__new__(cls)
         ValueError.__init__(error, message)

@@ -14,8 +14,8 @@ from .chargpt import CharGPTConfig
 from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, RUNS_DIR, make_card, recover_interrupted_saves, save_checkpoint
 from .classifier import MNISTClassifier
 from .data import load_shakespeare, mnist_splits, split_text, to_signed
-from .gan import GANConfig
 from .diagnose import ENTROPY_KEY
+from .gan import GANConfig
 from .metrics import (
     classify,
     diversity,
