@@ -1,0 +1,173 @@
+"""The computations behind the one-click experiments (issue 12): each compares two settings on the same seed and
+returns the pictures and the numbers that show the outcome its explanation promises.
+
+Images are (N, 1, 28, 28) in [-1, 1] for GANs and [0, 1] for VAEs, as elsewhere in genmodels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .gan import GAN
+from .gan_pipeline import discriminator_scores, generate, interpolation_latents, sample_latents
+from .metrics import classify, diversity
+from .sampling import interpolate, seeded_latents
+from .vae import VAE
+from .vae_pipeline import crossfade, decode, encode, prior_samples
+
+
+def half_tone_fraction(images: torch.Tensor) -> list[float]:
+    """For images (N, 1, 28, 28) in [0, 1]: the share of each image's ink (pixels above 0.1) that is half-tone
+    (0.25 to 0.75). Handwritten strokes are mostly solid; two digits faded over each other are mostly half-tone."""
+    ink = images > 0.1
+    half = (images > 0.25) & (images < 0.75)
+    return (half.sum(dim=(1, 2, 3)) / ink.sum(dim=(1, 2, 3)).clamp_min(1)).tolist()
+
+
+@dataclass(frozen=True)
+class Judged:
+    """Samples with what the judge classifier makes of them (the diversity meter)."""
+
+    images: torch.Tensor
+    meter: dict  # metrics.diversity: histogram, entropy_bits, most_common, inception_score
+
+
+def judged(images: torch.Tensor, judge, value_range=(-1.0, 1.0)) -> Judged:
+    low, high = value_range
+    probabilities, _ = classify(judge, (images - low) / (high - low) * 2 - 1)
+    return Judged(images, diversity(probabilities))
+
+
+# GAN ---------------------------------------------------------------------------------------------------------------
+
+
+def truncation_pair(gan: GAN, judge, seed: int, count: int = 64, psis=(0.5, 1.0)) -> list[Judged]:
+    """The same seed's samples at each truncation ψ, with the diversity meter of each."""
+    return [judged(generate(gan, sample_latents(gan, seed, count, psi))[0], judge) for psi in psis]
+
+
+@dataclass(frozen=True)
+class PathComparison:
+    images: dict[str, torch.Tensor]  # mode -> (frames, 1, 28, 28)
+    norms: dict[str, list[float]]  # mode -> |z| along the path
+    shell: float  # sqrt(z_dim): where almost all of the prior's samples lie
+
+
+def lerp_versus_slerp(gan: GAN, seed_a: int, seed_b: int, frames: int = 9) -> PathComparison:
+    """Both paths between the same two latents, with the norm of z along each."""
+    images, norms = {}, {}
+    for mode in ("lerp", "slerp"):
+        z = interpolation_latents(gan, seed_a, seed_b, frames, mode)
+        images[mode] = generate(gan, z)[0]
+        norms[mode] = [round(value, 3) for value in z.norm(dim=1).tolist()]
+    return PathComparison(images, norms, math.sqrt(gan.config.z_dim))
+
+
+@dataclass(frozen=True)
+class WalkAndFade:
+    walk: torch.Tensor  # (frames, 1, 28, 28) in [0, 1]
+    fade: torch.Tensor
+    walk_half_tone: list[float]
+    fade_half_tone: list[float]
+
+
+def _walk_and_fade(walk01: torch.Tensor, first: torch.Tensor, last: torch.Tensor) -> WalkAndFade:
+    fade = crossfade(first, last, len(walk01))
+    return WalkAndFade(walk01, fade, half_tone_fraction(walk01), half_tone_fraction(fade))
+
+
+def gan_walk_versus_fade(gan: GAN, seed_a: int, seed_b: int, frames: int = 9) -> WalkAndFade:
+    """A latent walk (slerp) from seed A's sample to seed B's, and the pixel cross-fade between the same ends."""
+    walk = (generate(gan, interpolation_latents(gan, seed_a, seed_b, frames, "slerp"))[0] + 1) / 2
+    return _walk_and_fade(walk, walk[0], walk[-1])
+
+
+@dataclass(frozen=True)
+class RealVersusFake:
+    real: torch.Tensor
+    fake: torch.Tensor
+    real_scores: list[float]
+    fake_scores: list[float]
+
+
+def discriminator_real_versus_fake(
+    gan: GAN, real: torch.Tensor, real_labels: torch.Tensor, seed: int, count: int = 64
+) -> RealVersusFake:
+    """The discriminator's score for `count` held-out real digits (in [-1, 1]) and as many generated ones."""
+    real, real_labels = real[:count], real_labels[:count]
+    fake, fake_labels = generate(gan, sample_latents(gan, seed, count), None)
+    real_scores = discriminator_scores(gan, real, real_labels if gan.conditional else None)
+    fake_scores = discriminator_scores(gan, fake, fake_labels)
+    return RealVersusFake(real, fake, real_scores.tolist(), fake_scores.tolist())
+
+
+# VAE ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BetaResult:
+    reconstructions: torch.Tensor  # (N, 1, 28, 28) in [0, 1], decoded from the posterior means
+    samples: torch.Tensor  # from the prior, same seed for every model
+    kl_nats: float  # mean KL(q(z|x) || p(z)) per image
+    squared_error: float  # mean sum of squared pixel errors per image
+
+
+@torch.inference_mode()
+def beta_result(vae: VAE, images: torch.Tensor, seed: int, count: int = 16) -> BetaResult:
+    """How one VAE treats the same inputs (N, 1, 28, 28) in [0, 1]: reconstructions, KL, error, prior samples."""
+    mu, logvar = vae.encode(images)
+    kl = 0.5 * (mu.square() + logvar.exp() - 1 - logvar).sum(dim=1)
+    reconstructions = decode(vae, mu)
+    error = (reconstructions - images).square().sum(dim=(1, 2, 3))
+    return BetaResult(reconstructions, prior_samples(vae, seed, count), float(kl.mean()), float(error.mean()))
+
+
+@dataclass(frozen=True)
+class Posteriors:
+    means: torch.Tensor  # (N, 2)
+    sigmas: torch.Tensor  # (N, 2): one standard deviation along each axis
+
+
+@torch.inference_mode()
+def posteriors(vae: VAE, images: torch.Tensor) -> Posteriors:
+    """The posterior q(z|x) = N(mean, diag(sigma^2)) of each image, for a model with a 2-D latent space."""
+    mu, logvar = vae.encode(images)
+    return Posteriors(mu.float(), logvar.mul(0.5).exp().float())
+
+
+def vae_walk_versus_fade(vae: VAE, image_a: torch.Tensor, image_b: torch.Tensor, frames: int = 9) -> WalkAndFade:
+    """The latent walk between two inputs' codes (decoded) and the pixel cross-fade between the inputs."""
+    codes = encode(vae, torch.stack([image_a, image_b]))
+    walk = decode(vae, interpolate(codes[0], codes[1], frames, "lerp"))
+    return _walk_and_fade(walk, image_a, image_b)
+
+
+@dataclass(frozen=True)
+class FarOut:
+    radii: list[float]  # in multiples of sqrt(latent_dim), the radius of the prior's typical set
+    images: torch.Tensor  # (len(radii) * directions, 1, 28, 28): one row per radius
+    confidence: list[float]  # the judge's mean top probability per radius
+    half_tone: list[float]  # mean half-tone share of the ink per radius
+    log_prior: list[float]  # log p(z) per radius, in nats (the prior's own view of the point)
+
+
+@torch.inference_mode()
+def far_outside_prior(vae: VAE, judge, seed: int, radii=(1.0, 2.0, 4.0, 8.0), directions: int = 6) -> FarOut:
+    """Decode the same random directions at growing distances from the prior's centre (coordinates kept within
+    the decoder's bound of 10)."""
+    dim = vae.config.latent_dim
+    unit = seeded_latents(seed, directions, dim)
+    unit = unit / unit.norm(dim=1, keepdim=True)
+    rows, confidence, half_tone, log_prior = [], [], [], []
+    for radius in radii:
+        z = (unit * radius * math.sqrt(dim)).clamp(-10, 10)
+        images = decode(vae, z)
+        probabilities, _ = classify(judge, images * 2 - 1)
+        rows.append(images)
+        confidence.append(round(float(probabilities.max(dim=1).values.mean()), 4))
+        half_tone.append(round(sum(half_tone_fraction(images)) / directions, 4))
+        log_prior.append(round(float((-0.5 * (z.square() + math.log(2 * math.pi))).sum(dim=1).mean()), 2))
+    return FarOut(list(radii), torch.cat(rows), confidence, half_tone, log_prior)

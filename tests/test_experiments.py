@@ -1,0 +1,95 @@
+"""The experiments' outcomes (issue 12, item 2), on the shipped models: what each explanation promises is measured
+here, so a retrained model that broke a promise fails a test instead of misleading a class."""
+
+import pytest
+import torch
+
+from genmodels.data import mnist_splits, to_signed
+from genmodels.experiments import (
+    beta_result,
+    discriminator_real_versus_fake,
+    far_outside_prior,
+    gan_walk_versus_fade,
+    half_tone_fraction,
+    lerp_versus_slerp,
+    posteriors,
+    truncation_pair,
+    vae_walk_versus_fade,
+)
+from genmodels.registry import Registry
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return Registry()
+
+
+@pytest.fixture(scope="module")
+def judge(registry):
+    return registry.load("mnist-classifier", "classifier")
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    return mnist_splits()[1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_truncation_narrows_the_diversity_meter(registry, judge, seed):
+    low, full = truncation_pair(registry.load("gan-mnist", "gan"), judge, seed)
+    assert low.meter["inception_score"] < full.meter["inception_score"]
+    assert low.meter["entropy_bits"] < full.meter["entropy_bits"]
+
+
+def test_lerp_dips_inside_the_shell_and_slerp_stays_on_it(registry):
+    result = lerp_versus_slerp(registry.load("gan-mnist", "gan"), 1, 2, frames=9)
+    lerp, slerp = result.norms["lerp"], result.norms["slerp"]
+    assert min(lerp) < 0.85 * min(lerp[0], lerp[-1])  # the midpoint falls well inside
+    assert min(slerp) >= min(slerp[0], slerp[-1]) - 1e-3 and max(slerp) <= max(slerp[0], slerp[-1]) + 1e-3
+    assert abs(slerp[4] - result.shell) / result.shell < 0.25  # endpoints are typical draws of the prior
+
+
+@pytest.mark.parametrize("seeds", [(1, 2), (3, 4), (5, 6)])
+def test_a_pixel_fade_is_two_ghosts_where_a_latent_walk_is_one_digit(registry, seeds):
+    result = gan_walk_versus_fade(registry.load("gan-mnist", "gan"), *seeds, frames=9)
+    middle = slice(3, 6)
+    assert min(result.fade_half_tone[middle]) > 1.5 * max(result.walk_half_tone[middle])
+
+
+def test_the_discriminator_still_scores_real_digits_higher(registry, held_out):
+    result = discriminator_real_versus_fake(
+        registry.load("gan-mnist", "gan"), to_signed(held_out.images), held_out.labels, seed=3
+    )
+    real, fake = torch.tensor(result.real_scores), torch.tensor(result.fake_scores)
+    assert real.mean() > fake.mean() + 0.1
+
+
+def test_beta_four_trades_kl_for_blur(registry, held_out):
+    images = held_out.images[:64].float().unsqueeze(1) / 255
+    one = beta_result(registry.load("vae-16d", "vae"), images, seed=0)
+    four = beta_result(registry.load("vae-16d-beta4", "vae"), images, seed=0)
+    assert four.kl_nats < 0.7 * one.kl_nats and four.squared_error > 1.2 * one.squared_error
+
+
+def test_the_encoder_is_sure_where_a_digit_goes(registry, held_out):
+    result = posteriors(registry.load("vae-2d", "vae"), held_out.images[:16].float().unsqueeze(1) / 255)
+    assert result.means.shape == (16, 2) and float(result.sigmas.max()) < 0.3  # the prior's sigma is 1
+
+
+def test_vae_walk_versus_fade(registry, held_out):
+    images = held_out.images[:2].float().unsqueeze(1) / 255
+    result = vae_walk_versus_fade(registry.load("vae-16d", "vae"), images[0], images[1], frames=9)
+    assert result.fade_half_tone[4] > result.walk_half_tone[4]
+
+
+def test_far_outside_the_prior_the_decoder_still_draws_harder_digits(registry, judge):
+    result = far_outside_prior(registry.load("vae-16d", "vae"), judge, seed=3)
+    assert result.confidence[-1] > 0.8  # still digits to the judge
+    assert result.half_tone[-1] < result.half_tone[0]  # with harder edges
+    assert result.log_prior[-1] < result.log_prior[0] - 100  # where the prior almost never goes
+
+
+def test_half_tone_fraction():
+    solid = torch.zeros(1, 1, 28, 28)
+    solid[..., 10:18, 10:18] = 1.0
+    assert half_tone_fraction(solid) == [0.0] and half_tone_fraction(solid * 0.5) == [1.0]
