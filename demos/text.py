@@ -27,6 +27,7 @@ from .common import (
     with_session,
     within_lesson,
 )
+from .i18n import T, both, tr, translate_message
 
 MAX_PROMPT_CHARACTERS = 20_000  # longer prompts keep their end: only the last context window matters anyway
 MAX_ALTERNATIVES = 3
@@ -42,6 +43,8 @@ SURPRISE = {
     "surprising (1-10%)": "#ffb300",
     "very surprising (< 1%)": "#e53935",
 }
+# A handler writes each category in the request's language (tr), so the page has a colour for both.
+SURPRISE_COLORS = {text: color for label, color in SURPRISE.items() for text in both(label).values()}
 
 
 def surprise_label(probability: float) -> str:
@@ -58,7 +61,7 @@ def clean_prompt(prompt, notices: Notices) -> str:
     """A printable prompt (see clean_text), very long prompts cut from the start; an empty one is refused."""
     kept = clean_text(prompt, "The prompt", notices, MAX_PROMPT_CHARACTERS)
     if not kept.strip():
-        raise UserError("Write a prompt first: the model continues your text.")
+        raise UserError(tr("Write a prompt first: the model continues your text."))
     return kept
 
 
@@ -70,14 +73,20 @@ def status_line(name: str, status) -> str:
     """A sentence for the page: is the model ready, and if not, how long until it should be."""
     if status.state in ("ready", "absent"):
         return ""
+    message = translate_message(status.message)
     if status.state == "failed":
-        return f"⚠️ **{name}** {status.message}. The other models work."
+        return tr("⚠️ **{name}** {message}. The other models work.", name=name, message=message)
     left = max(status.expected_seconds - status.elapsed_seconds, 1.0)
     progress = min(status.elapsed_seconds / max(status.expected_seconds, 1e-9), 0.99)
-    return (
-        f"⏳ **{name}** is getting ready: {status.message}. {status.elapsed_seconds:.0f} s of about "
-        f"{status.expected_seconds:.0f} s ({100 * progress:.0f}%); about {left:.0f} s left. "
-        "Press Generate now and your text starts as soon as it is ready."
+    return tr(
+        "⏳ **{name}** is getting ready: {message}. {elapsed:.0f} s of about {expected:.0f} s ({percent:.0f}%); "
+        "about {left:.0f} s left. Press Generate now and your text starts as soon as it is ready.",
+        name=name,
+        message=message,
+        elapsed=status.elapsed_seconds,
+        expected=status.expected_seconds,
+        percent=100 * progress,
+        left=left,
     )
 
 
@@ -95,14 +104,16 @@ class TextTab:
             if status.state in ("ready", "absent"):
                 return
             if status.state == "failed" or time.monotonic() > deadline:
-                raise UserError(f"{name} {status.message}. Pick another model.")
+                raise UserError(
+                    tr("{name} {message}. Pick another model.", name=name, message=translate_message(status.message))
+                )
             yield status_line(name, status)
             time.sleep(LOAD_POLL_SECONDS)
 
     def status(self, name):
         """The model's readiness as JSON (state, message, seconds elapsed and expected, the decode path)."""
         if not isinstance(name, str) or name not in self.models.names():
-            raise UserError("Unknown language model.")
+            raise UserError(tr("Unknown language model."))
         status = self.models.status(name)
         report = self.models.kernel_report(name)
         answer = {
@@ -131,7 +142,7 @@ class TextTab:
         try:
             return self.models.load(name)
         except UnknownModel as error:
-            raise UserError(f"Unknown language model: {error}.") from None
+            raise UserError(tr("Unknown language model: {error}.", error=translate_message(str(error)))) from None
 
     @staticmethod
     def _settings(temperature, top_k, top_p, repetition_penalty, notices: Notices) -> SamplingSettings:
@@ -147,20 +158,27 @@ class TextTab:
     def _prompt_ids(self, name, model, prompt: str, use_chat, max_new_tokens: int, notices: Notices):
         if flag(use_chat, "Chat template"):
             if not self.models.is_chat_model(name):
-                notices.add(f"{name} has no chat template; continuing the plain text.")
+                notices.add(tr("{name} has no chat template; continuing the plain text.", name=name))
             else:
                 prompt = self.models.chat_prompt(name, prompt)
         if isinstance(model, CharModel):
             vocabulary = set(model.model.config.vocab)
             known = "".join(c for c in prompt if c in vocabulary)
             if len(known) != len(prompt):
-                notices.add(f"Dropped {len(prompt) - len(known)} characters this model never saw in training.")
+                notices.add(
+                    tr(
+                        "Dropped {count} characters this model never saw in training.",
+                        count=len(prompt) - len(known),
+                    )
+                )
             if not known:
-                raise UserError("None of the prompt's characters are in this model's vocabulary.")
+                raise UserError(tr("None of the prompt's characters are in this model's vocabulary."))
             prompt = known
         ids, cut = fit_prompt(model, prompt, max_new_tokens)
         if cut:
-            notices.add(f"The prompt was longer than the context window; its first {cut:,} tokens were dropped.")
+            notices.add(
+                tr("The prompt was longer than the context window; its first {count:,} tokens were dropped.", count=cut)
+            )
         return ids
 
     def _request(
@@ -204,19 +222,25 @@ class TextTab:
                     if index == 0:
                         first_events.append(event)
                 rate = produced / max(time.perf_counter() - started, 1e-9)
-                yield *texts, notices.markdown() + f"{produced} tokens, {rate:.1f} tokens/s", None
+                yield (
+                    *texts,
+                    notices.markdown() + tr("{count} tokens, {rate:.1f} tokens/s", count=produced, rate=rate),
+                    None,
+                )
             finished = True
         finally:
             # A cancelled request (Stop, or a closed page) ends here at its next yield: nothing keeps running.
             log.info("text generation %s after %d tokens", "finished" if finished else "stopped", produced)
-        surprise = [(e.text, surprise_label(e.probability)) for e in first_events]
-        info = (
-            notices.markdown()
-            + f"{produced} tokens, {produced / max(time.perf_counter() - started, 1e-9):.1f} tokens/s"
-        )
+        surprise = [(e.text, tr(surprise_label(e.probability))) for e in first_events]
+        rate = produced / max(time.perf_counter() - started, 1e-9)
+        info = notices.markdown() + tr("{count} tokens, {rate:.1f} tokens/s", count=produced, rate=rate)
         if len(ids) >= 2:
             scores = token_log_probabilities(model, ids)
-            info += f" · prompt perplexity {math.exp(-sum(scores) / len(scores)):.2f} over {len(ids)} tokens"
+            info += tr(
+                " · prompt perplexity {perplexity:.2f} over {count} tokens",
+                perplexity=math.exp(-sum(scores) / len(scores)),
+                count=len(ids),
+            )
         yield *texts, info, surprise
 
     def complete(self, name, prompt, max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed, use_chat):
@@ -256,10 +280,14 @@ class TextTab:
         rows = []
         for token in top:
             label = repr(model.decode([token]))[1:-1] or "∅"
-            rows.append({"token": label, "probability": float(before[token]), "distribution": "model"})
-            rows.append({"token": label, "probability": float(after[token]), "distribution": "after sampling filters"})
+            rows.append({"token": label, "probability": float(before[token]), "distribution": tr("model")})
+            rows.append(
+                {"token": label, "probability": float(after[token]), "distribution": tr("after sampling filters")}
+            )
         shown = step if step else len(generated) + 1
-        return pd.DataFrame(rows), notices.markdown() + f"Candidates for token {shown} of the continuation."
+        return pd.DataFrame(rows), notices.markdown() + tr(
+            "Candidates for token {index} of the continuation.", index=shown
+        )
 
 
 def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
@@ -267,48 +295,50 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
     tab = TextTab(models)
     names = models.names()
     heavy = {**TEXT, "preprocess": False}
-    with gr.Tab("Text", id="Text") as tab_block:
-        gr.Markdown(
-            "Continue text with a language model, token by token, and see the choices it weighs at each step. "
-            "SmolLM2 and the Shakespeare char-GPT work offline; `distilgpt2`, `gpt2` and `SmolLM2-135M` are "
-            "listed too when the Hugging Face Hub is reachable (or they are already cached)."
-        )
+    with gr.Tab(T("Text"), id="Text") as tab_block:
+        gr.Markdown(T("text.intro"))
         model_status = gr.Markdown(elem_id="text-model-status")
         status_timer = gr.Timer(1.0, active=True)
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                model = gr.Dropdown(names, value=names[0] if names else None, label="Model", elem_id="text-model")
+                model = gr.Dropdown(names, value=names[0] if names else None, label=T("Model"), elem_id="text-model")
                 prompt = gr.Textbox(
-                    EXAMPLES[0], label="Prompt", lines=4, max_length=MAX_PROMPT_CHARACTERS, elem_id="text-prompt"
+                    EXAMPLES[0], label=T("Prompt"), lines=4, max_length=MAX_PROMPT_CHARACTERS, elem_id="text-prompt"
                 )
-                gr.Examples(EXAMPLES, prompt)
-                use_chat = gr.Checkbox(False, label="Apply the chat template (instruct model)")
-                max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, 64, step=1, label="Max new tokens")
-                temperature = gr.Slider(0.0, MAX_TEMPERATURE, 0.8, step=0.05, label="Temperature (0 = greedy)")
-                top_k = gr.Slider(0, 200, 50, step=1, label="Top-k (0 = off)")
-                top_p = gr.Slider(0.05, 1.0, 0.95, step=0.01, label="Top-p")
-                repetition_penalty = gr.Slider(1.0, 2.0, 1.1, step=0.05, label="Repetition penalty (1 = off)")
+                gr.Examples(EXAMPLES, prompt, label=T("Examples"))
+                use_chat = gr.Checkbox(False, label=T("Apply the chat template (instruct model)"))
+                max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, 64, step=1, label=T("Max new tokens"))
+                temperature = gr.Slider(0.0, MAX_TEMPERATURE, 0.8, step=0.05, label=T("Temperature (0 = greedy)"))
+                top_k = gr.Slider(0, 200, 50, step=1, label=T("Top-k (0 = off)"))
+                top_p = gr.Slider(0.05, 1.0, 0.95, step=0.01, label=T("Top-p"))
+                repetition_penalty = gr.Slider(1.0, 2.0, 1.1, step=0.05, label=T("Repetition penalty (1 = off)"))
                 with gr.Row():
-                    seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED)
-                    alternatives = gr.Slider(1, MAX_ALTERNATIVES, 1, step=1, label="Alternatives")
+                    seed = gr.Number(0, label=T("Seed"), precision=0, minimum=0, maximum=MAX_SEED)
+                    alternatives = gr.Slider(1, MAX_ALTERNATIVES, 1, step=1, label=T("Alternatives"))
                 with gr.Row():
-                    run = gr.Button("Generate", variant="primary", elem_id="text-generate")
-                    stop = gr.Button("Stop", variant="stop")
+                    run = gr.Button(T("Generate"), variant="primary", elem_id="text-generate")
+                    stop = gr.Button(T("Stop"), variant="stop")
             with gr.Column(scale=2):
                 with gr.Row():
                     outputs = [
-                        gr.Textbox(label=f"Continuation {i + 1}", lines=12, elem_id=f"text-out-{i + 1}")
+                        gr.Textbox(label=T(f"Continuation {i + 1}"), lines=12, elem_id=f"text-out-{i + 1}")
                         for i in range(MAX_ALTERNATIVES)
                     ]
                 info = gr.Markdown(elem_id="text-info")
                 surprise = gr.HighlightedText(
-                    label="Surprise: continuation 1 coloured by each token's probability", color_map=SURPRISE
+                    label=T("Surprise: continuation 1 coloured by each token's probability"),
+                    color_map=SURPRISE_COLORS,
                 )
                 with gr.Row():
-                    step = gr.Slider(0, MAX_NEW_TOKENS, 0, step=1, label="Next-token view: step (0 = the last)")
-                    show_step = gr.Button("Show candidates")
+                    step = gr.Slider(0, MAX_NEW_TOKENS, 0, step=1, label=T("Next-token view: step (0 = the last)"))
+                    show_step = gr.Button(T("Show candidates"))
                 chart = gr.BarPlot(
-                    x="token", y="probability", color="distribution", label="Top-10 next tokens", sort=None, height=300
+                    x="token",
+                    y="probability",
+                    color="distribution",
+                    label=T("Top-10 next tokens"),
+                    sort=None,
+                    height=300,
                 )
                 chart_info = gr.Markdown()
 
@@ -336,7 +366,7 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
             friendly(tab.next_token), chart_inputs, [chart, chart_info], api_visibility="private", **heavy
         )
         hidden = gr.Textbox(visible=False)
-        gr.Button(visible=False).click(
+        gr.Button("", visible=False).click(
             friendly(tab.complete, kind="stream"),
             [model, prompt, max_new_tokens, *settings, seed, use_chat],
             [outputs[0], hidden],
@@ -347,13 +377,13 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
         quick = {"concurrency_id": "text_status", "concurrency_limit": None, "queue": False}
         gr.on(
             [status_timer.tick, model.change, demo.load],
-            tab.status_banner,
+            with_session(tab.status_banner),  # within the request's language
             model,
             [model_status, status_timer],
             api_visibility="private",
             **quick,
         )
-        gr.Button(visible=False).click(
+        gr.Button("", visible=False).click(
             friendly(tab.status), model, gr.Textbox(visible=False), api_name="text_status", **quick
         )
     return model

@@ -8,7 +8,6 @@ import torch
 
 from genmodels.data import DatasetUnavailable, held_out_digits
 from genmodels.imaging import grid, mark, strip, write_gif
-from genmodels.metrics import describe_digits, judge_reads
 from genmodels.preprocess import ImageRejected, open_image, to_mnist
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED
@@ -35,6 +34,7 @@ from .common import (
     flag,
     friendly,
     integer,
+    judge_description,
     number,
     output_path,
     picture_file,
@@ -43,6 +43,7 @@ from .common import (
     with_session,
     within_lesson,
 )
+from .i18n import T, tr, translate_message
 
 MODES = {"linear (lerp)": "lerp", "spherical (slerp)": "slerp"}
 UNIT = (0.0, 1.0)
@@ -55,11 +56,11 @@ def uploaded_image(payload):
     """The picture in a raw file payload (Gradio has already checked the file is in its upload cache)."""
     path = payload.get("path") if isinstance(payload, dict) else payload if isinstance(payload, str) else None
     if not path:
-        raise UserError("Expected an image file.")
+        raise UserError(tr("Expected an image file."))
     try:
         image = open_image(path)
     except ImageRejected as error:
-        raise UserError(str(error)) from None
+        raise UserError(translate_message(str(error))) from None
     # A 28x28 greyscale picture is a prepared input coming back; anything else is normalised like an upload.
     return np.asarray(image) if image.size == (28, 28) and image.mode == "L" else image
 
@@ -67,22 +68,22 @@ def uploaded_image(payload):
 def as_input_image(image) -> torch.Tensor:
     """A prepared input (what the model sees) from the API or the page -> (1, 28, 28) in [0, 1]."""
     if image is None:
-        raise UserError("Prepare input A and input B first (pick, draw or upload a digit).")
+        raise UserError(tr("Prepare input A and input B first (pick, draw or upload a digit)."))
     if isinstance(image, (dict, str)):
         image = uploaded_image(image)
     if not isinstance(image, np.ndarray):
         try:
             return to_mnist(image)
         except ImageRejected as error:
-            raise UserError(str(error)) from None
+            raise UserError(translate_message(str(error))) from None
     array = np.asarray(image)
     if array.dtype == object or array.ndim not in (2, 3) or array.size == 0:
-        raise UserError("An input must be an image.")
+        raise UserError(tr("An input must be an image."))
     if array.shape[:2] != (28, 28):
         try:
             return to_mnist(array)  # an API client sent an arbitrary picture: normalise it like any upload
         except ImageRejected as error:
-            raise UserError(str(error)) from None
+            raise UserError(translate_message(str(error))) from None
     if array.ndim == 3:
         array = array[..., :3].mean(axis=2)
     return torch.from_numpy(array.astype(np.float32) / 255.0).unsqueeze(0)
@@ -103,20 +104,17 @@ class VAETab:
         try:
             return self.registry.load(name, "vae")
         except UnknownModel as error:
-            raise UserError(f"Unknown VAE model: {error}.") from None
+            raise UserError(tr("Unknown VAE model: {error}.", error=translate_message(str(error)))) from None
 
     def _describe(self, what: str, images: torch.Tensor) -> str:
         """Alt text: what the judge classifier reads in each picture (images (N, 1, 28, 28) in [0, 1])."""
-        if "mnist-classifier" not in self.registry.names("classifier"):
-            return what
-        judge = self.registry.load("mnist-classifier", "classifier")
-        return describe_digits(what, judge_reads(judge, images * 2 - 1))
+        return judge_description(self.registry, what, images, value_range=UNIT)
 
     def _prepared(self, image: torch.Tensor, notices: Notices, label: str):
         picture = (image[0].numpy() * 255).round().astype(np.uint8)
-        alt = self._describe(f"Input: {label}, 28 by 28 pixels", image.unsqueeze(0))
-        return described(picture_file(picture), alt), notices.markdown() + (
-            f"Input: {label}, normalised to 28x28 as MNIST was made."
+        alt = self._describe(tr("Input: {label}, 28 by 28 pixels", label=label), image.unsqueeze(0))
+        return described(picture_file(picture), alt), notices.markdown() + tr(
+            "Input: {label}, normalised to 28x28 as MNIST was made.", label=label
         )
 
     def prepare_digit(self, index):
@@ -125,30 +123,34 @@ class VAETab:
         try:
             digits = held_out_digits()
         except DatasetUnavailable:
-            raise UserError("The MNIST digits are not available on this server: draw or upload instead.") from None
+            raise UserError(tr("The MNIST digits are not available on this server: draw or upload instead.")) from None
         position = integer(index, "Held-out digit", 0, len(digits.labels) - 1, notices)
         image = digits.images[position].float().unsqueeze(0) / 255.0
-        return self._prepared(image, notices, f"held-out digit #{position} (a {int(digits.labels[position])})")
+        label = tr("held-out digit #{position} (a {digit})", position=position, digit=int(digits.labels[position]))
+        return self._prepared(image, notices, label)
 
     def prepare_sketch(self, sketch):
         """A drawing, cropped, fitted and centred like an MNIST digit."""
         composite = sketch.get("composite") if isinstance(sketch, dict) else None
         if composite is None:
-            raise UserError("The sketchpad is empty: draw a digit first.")
+            raise UserError(tr("The sketchpad is empty: draw a digit first."))
         try:
-            return self._prepared(to_mnist(np.asarray(composite)), Notices(), "your sketch")
+            return self._prepared(to_mnist(np.asarray(composite)), Notices(), tr("your sketch"))
         except ImageRejected as error:
-            raise UserError(str(error)) from None
+            raise UserError(translate_message(str(error))) from None
 
     def prepare_upload(self, upload):
         """An uploaded picture (any size, format, polarity), normalised like an MNIST digit."""
         if upload is None:
-            raise UserError("No file uploaded yet.")
+            raise UserError(tr("No file uploaded yet."))
         path = upload.get("path") if isinstance(upload, dict) else upload
         try:
-            return self._prepared(to_mnist(open_image(path)), Notices(), "your upload")
+            return self._prepared(to_mnist(open_image(path)), Notices(), tr("your upload"))
         except (ImageRejected, TypeError) as error:
-            raise UserError(str(error) if isinstance(error, ImageRejected) else "Expected an image file.") from None
+            message = (
+                translate_message(str(error)) if isinstance(error, ImageRejected) else tr("Expected an image file.")
+            )
+            raise UserError(message) from None
 
     def encode_one(self, name, image):
         """Reconstruction and latent code of one prepared input."""
@@ -156,7 +158,7 @@ class VAETab:
         x = as_input_image(image)
         z = encode(vae, x.unsqueeze(0))
         reconstruction = decode(vae, z)
-        alt = self._describe("The reconstruction", reconstruction)
+        alt = self._describe(tr("The reconstruction"), reconstruction)
         return described(picture_file(grid(reconstruction, scale=6, padding=0, value_range=UNIT)), alt), code_text(z[0])
 
     def interpolate(self, name, image_a, image_b, steps, mode, show_crossfade):
@@ -173,10 +175,10 @@ class VAETab:
         fade = None
         if show_crossfade:
             faded = crossfade(a, b, steps)
-            fade_alt = self._describe(f"Pixel cross-fade from A to B in {steps} steps", faded)
+            fade_alt = self._describe(tr("Pixel cross-fade from A to B in {steps} steps", steps=steps), faded)
             fade = described(picture_file(strip(faded, scale=2, value_range=UNIT)), fade_alt)
-        info = f"{steps} steps from A to B through the latent space ({mode})."
-        alt = self._describe(f"Latent walk from A to B in {steps} steps", frames)
+        info = tr("{steps} steps from A to B through the latent space ({mode}).", steps=steps, mode=mode)
+        alt = self._describe(tr("Latent walk from A to B in {steps} steps", steps=steps), frames)
         walk = described(picture_file(strip(frames, scale=2, value_range=UNIT)), alt)
         return walk, described(str(gif), alt), fade, notices.markdown() + info
 
@@ -185,7 +187,7 @@ class VAETab:
         notices = Notices()
         vae = self._model(name)
         if vae.config.latent_dim != 2:
-            raise UserError("The latent map needs a model with a 2-D latent space (pick vae-2d).")
+            raise UserError(tr("The latent map needs a model with a 2-D latent space (pick vae-2d)."))
         cells = integer(cells, "Map size", 2, MAX_MAP_CELLS, notices)
         tiles = latent_map(vae, cells)
         picture = grid(tiles, columns=cells, scale=MAP_SCALE, padding=0, value_range=UNIT)
@@ -198,12 +200,24 @@ class VAETab:
             x, y = map_position(z.clamp(-MAP_EXTENT, MAP_EXTENT), size)
             points.append((x, y, label))
             lines.append(f"{label} = {code_text(z)}")
-        info = f"Latent plane from -{MAP_EXTENT:g} to {MAP_EXTENT:g} on both axes. " + " · ".join(lines)
-        alt = self._describe(
-            f"A {cells} by {cells} map of the latent plane, rows from top to bottom"
-            + (f", with {' and '.join(p[2] for p in points)} marked" if points else ""),
-            tiles,
+        info = (
+            tr("Latent plane from -{extent:g} to {extent:g} on both axes.", extent=MAP_EXTENT) + " " + " · ".join(lines)
         )
+        marked = [point[2] for point in points]
+        if len(marked) == 2:
+            what = tr(
+                "A {cells} by {cells} map of the latent plane, rows from top to bottom, with A and B marked",
+                cells=cells,
+            )
+        elif marked:
+            what = tr(
+                "A {cells} by {cells} map of the latent plane, rows from top to bottom, with {point} marked",
+                cells=cells,
+                point=marked[0],
+            )
+        else:
+            what = tr("A {cells} by {cells} map of the latent plane, rows from top to bottom", cells=cells)
+        alt = self._describe(what, tiles)
         return described(picture_file(mark(picture, points)), alt), notices.markdown() + info
 
     def decode_point(self, name, z1, z2):
@@ -211,12 +225,12 @@ class VAETab:
         notices = Notices()
         vae = self._model(name)
         if vae.config.latent_dim != 2:
-            raise UserError("Decoding a map point needs a model with a 2-D latent space.")
+            raise UserError(tr("Decoding a map point needs a model with a 2-D latent space."))
         z = torch.tensor([[number(z1, "z1", -10, 10, notices), number(z2, "z2", -10, 10, notices)]])
         image = decode(vae, z)
-        alt = self._describe(f"The digit decoded at z = {code_text(z[0])}", image)
+        alt = self._describe(tr("The digit decoded at z = {code}", code=code_text(z[0])), image)
         picture = described(picture_file(grid(image, scale=6, padding=0, value_range=UNIT)), alt)
-        return picture, notices.markdown() + f"decoded z = {code_text(z[0])}"
+        return picture, notices.markdown() + tr("decoded z = {code}", code=code_text(z[0]))
 
     def map_click(self, name, cells, event: gr.SelectData):
         """Page-only: a click on the map (pixel position) decodes the point under it."""
@@ -230,15 +244,20 @@ class VAETab:
         notices = Notices()
         vae = self._model(name)
         if len(offsets) != EXPLORE_DIMS:
-            raise UserError(f"Expected {EXPLORE_DIMS} offsets, got {len(offsets)}.")
+            raise UserError(tr("Expected {expected} offsets, got {count}.", expected=EXPLORE_DIMS, count=len(offsets)))
         values = [number(v, f"z{i + 1}", -EXPLORE_LIMIT, EXPLORE_LIMIT, notices) for i, v in enumerate(offsets)]
         z = encode(vae, as_input_image(image_a).unsqueeze(0)).clone()  # a normal tensor we may edit
         used = min(EXPLORE_DIMS, vae.config.latent_dim)
         z[0, :used] += torch.tensor(values[:used])
         if any(values[used:]):
-            notices.add(f"This model has {vae.config.latent_dim} latent dimensions; the other sliders do nothing.")
+            notices.add(
+                tr(
+                    "This model has {dims} latent dimensions; the other sliders do nothing.",
+                    dims=vae.config.latent_dim,
+                )
+            )
         image = decode(vae, z)
-        alt = self._describe(f"The digit decoded at z = {code_text(z[0])}", image)
+        alt = self._describe(tr("The digit decoded at z = {code}", code=code_text(z[0])), image)
         picture = described(picture_file(grid(image, scale=6, padding=0, value_range=UNIT)), alt)
         return picture, notices.markdown() + f"z = {code_text(z[0])}"
 
@@ -249,18 +268,26 @@ class VAETab:
         seed = integer(seed, "Seed", 0, MAX_SEED, notices)
         count = integer(count, "Count", 1, 64, notices)
         images = prior_samples(vae, seed, count)
-        alt = self._describe(f"{count} samples from the prior", images)
+        alt = self._describe(tr("{count} samples from the prior", count=count), images)
         picture = described(picture_file(grid(images, scale=2, value_range=UNIT)), alt)
-        return picture, notices.markdown() + f"{count} samples from the prior, seed {seed}"
+        return picture, notices.markdown() + tr("{count} samples from the prior, seed {seed}", count=count, seed=seed)
 
     def model_info(self, name):
         vae = self._model(name)
         metrics = self.registry.entry(name).metrics
-        text = f"**{name}**: {vae.config.latent_dim}-D latent space, β = {vae.config.beta:g}."
+        text = tr(
+            "**{name}**: {dims}-D latent space, β = {beta:g}.",
+            name=name,
+            dims=vae.config.latent_dim,
+            beta=vae.config.beta,
+        )
         if metrics:
-            text += (
-                f" Held-out, nats per image: reconstruction **{metrics['reconstruction_nats']:.1f}**, "
-                f"KL **{metrics['kl_nats']:.1f}**, negative ELBO **{metrics['negative_elbo_nats']:.1f}**."
+            text += tr(
+                " Held-out, nats per image: reconstruction **{reconstruction:.1f}**, KL **{kl:.1f}**, "
+                "negative ELBO **{elbo:.1f}**.",
+                reconstruction=metrics["reconstruction_nats"],
+                kl=metrics["kl_nats"],
+                elbo=metrics["negative_elbo_nats"],
             )
         return text
 
@@ -268,24 +295,22 @@ class VAETab:
 def _digit_input(label: str, default_index: int):
     """The widgets for one input (held-out digit, sketchpad, upload: the last one used wins) and what it becomes."""
     with gr.Column(min_width=280):
-        gr.Markdown(
-            f"### Input {label}\nPick a held-out digit, draw one, or upload a picture: the last one you use counts."
-        )
+        gr.Markdown(T(f"vae.input_{label}"))
         with gr.Row():
-            index = gr.Number(default_index, label="Held-out digit # (0-999)", precision=0, minimum=0, maximum=999)
-            use_digit = gr.Button("Use this digit", scale=0)
+            index = gr.Number(default_index, label=T("Held-out digit # (0-999)"), precision=0, minimum=0, maximum=999)
+            use_digit = gr.Button(T("Use this digit"), scale=0)
         sketch = gr.Sketchpad(
-            label="Draw a digit",
+            label=T("Draw a digit"),
             type="numpy",
             canvas_size=(280, 280),
             brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
             elem_id=f"vae-sketch-{label.lower()}",
         )
-        upload = gr.File(label="Upload an image", file_types=["image"], type="filepath")
+        upload = gr.File(label=T("Upload an image"), file_types=["image"], type="filepath")
         with gr.Row():
             prepared = gr.Image(
                 format="png",
-                label=f"{label}: what the model sees",
+                label=T(f"{label}: what the model sees"),
                 type="numpy",
                 image_mode="L",
                 height=140,
@@ -294,9 +319,9 @@ def _digit_input(label: str, default_index: int):
                 elem_classes="pixelated",
             )
             reconstruction = gr.Image(
-                format="png", label=f"{label}: reconstruction", type="numpy", height=140, interactive=False
+                format="png", label=T(f"{label}: reconstruction"), type="numpy", height=140, interactive=False
             )
-        code = gr.Textbox(label=f"{label}: latent code (posterior mean)", interactive=False)
+        code = gr.Textbox(label=T(f"{label}: latent code (posterior mean)"), interactive=False)
         note = gr.Markdown()
     return index, use_digit, sketch, upload, prepared, reconstruction, code, note
 
@@ -307,59 +332,60 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
     names = registry.names("vae")
     heavy = IMAGES
     raw = {"preprocess": False, **heavy}  # handlers check raw values themselves; files are still cache-checked
-    with gr.Tab("VAE", id="VAE") as tab_block:
-        gr.Markdown(
-            "Encode real, drawn or uploaded digits, then walk between them in the latent space. Drawings and "
-            "uploads are cropped, fitted to 20x20 and centred by mass in 28x28, exactly as MNIST was made."
-        )
-        model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
+    with gr.Tab(T("VAE"), id="VAE") as tab_block:
+        gr.Markdown(T("vae.intro"))
+        model = gr.Dropdown(names, value=names[0] if names else None, label=T("Model"))
         model_info = gr.Markdown()
         with gr.Row():
             a = _digit_input("A", 0)
             b = _digit_input("B", 7)
         with gr.Row():
-            steps = gr.Slider(2, MAX_STEPS, 10, step=1, label="Steps")
-            mode = gr.Radio(list(MODES), value="linear (lerp)", label="Path")
-            show_crossfade = gr.Checkbox(True, label="Show the pixel cross-fade too")
-            walk = gr.Button("Interpolate A → B", variant="primary")
+            steps = gr.Slider(2, MAX_STEPS, 10, step=1, label=T("Steps"))
+            mode = gr.Radio([(T(m), m) for m in MODES], value="linear (lerp)", label=T("Path"))
+            show_crossfade = gr.Checkbox(True, label=T("Show the pixel cross-fade too"))
+            walk = gr.Button(T("Interpolate A → B"), variant="primary")
         walk_strip = gr.Image(
-            label="Latent interpolation", type="numpy", format="png", interactive=False, elem_id="vae-strip"
+            label=T("Latent interpolation"), type="numpy", format="png", interactive=False, elem_id="vae-strip"
         )
-        fade_strip = gr.Image(label="Pixel cross-fade (for contrast)", type="numpy", format="png", interactive=False)
+        fade_strip = gr.Image(label=T("Pixel cross-fade (for contrast)"), type="numpy", format="png", interactive=False)
         with gr.Row():
             walk_gif = gr.Image(
-                label="Animated GIF", type="filepath", interactive=False, buttons=["download"], elem_id="vae-gif"
+                label=T("Animated GIF"), type="filepath", interactive=False, buttons=["download"], elem_id="vae-gif"
             )
             walk_info = gr.Markdown()
-        with gr.Accordion("Latent map (2-D model)", open=True):
+        with gr.Accordion(T("Latent map (2-D model)"), open=True):
             with gr.Row():
-                cells = gr.Slider(2, MAX_MAP_CELLS, 15, step=1, label="Map size (cells per side)")
-                draw_map = gr.Button("Draw the map")
+                cells = gr.Slider(2, MAX_MAP_CELLS, 15, step=1, label=T("Map size (cells per side)"))
+                draw_map = gr.Button(T("Draw the map"))
             with gr.Row():
                 map_image = gr.Image(
-                    format="png", label="Click a point to decode it", type="numpy", interactive=False, elem_id="vae-map"
+                    format="png",
+                    label=T("Click a point to decode it"),
+                    type="numpy",
+                    interactive=False,
+                    elem_id="vae-map",
                 )
                 with gr.Column():
                     point_image = gr.Image(
-                        format="png", label="Decoded point", type="numpy", height=200, interactive=False
+                        format="png", label=T("Decoded point"), type="numpy", height=200, interactive=False
                     )
                     point_info = gr.Markdown()
             map_info = gr.Markdown()
-        with gr.Accordion("Explore around A and sample the prior", open=False):
+        with gr.Accordion(T("Explore around A and sample the prior"), open=False):
             offsets = [
-                gr.Slider(-EXPLORE_LIMIT, EXPLORE_LIMIT, 0.0, step=0.1, label=f"z{i + 1} offset")
+                gr.Slider(-EXPLORE_LIMIT, EXPLORE_LIMIT, 0.0, step=0.1, label=T(f"z{i + 1} offset"))
                 for i in range(EXPLORE_DIMS)
             ]
             with gr.Row():
                 explore_image = gr.Image(
-                    format="png", label="A moved in latent space", type="numpy", height=200, interactive=False
+                    format="png", label=T("A moved in latent space"), type="numpy", height=200, interactive=False
                 )
                 explore_info = gr.Markdown()
             with gr.Row():
-                seed = gr.Number(0, label="Prior seed", precision=0, minimum=0, maximum=MAX_SEED)
-                count = gr.Slider(1, 64, 16, step=1, label="Samples")
-                sample = gr.Button("Sample from the prior")
-            prior_image = gr.Image(format="png", label="Prior samples", type="numpy", interactive=False)
+                seed = gr.Number(0, label=T("Prior seed"), precision=0, minimum=0, maximum=MAX_SEED)
+                count = gr.Slider(1, 64, 16, step=1, label=T("Samples"))
+                sample = gr.Button(T("Sample from the prior"))
+            prior_image = gr.Image(format="png", label=T("Prior samples"), type="numpy", interactive=False)
             prior_info = gr.Markdown()
 
         register(demo, {"tab.VAE": tab_block, "vae.model": model})
@@ -403,7 +429,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             )
             then_describe(encoded, side[5])
         image_a, image_b = a[4], b[4]
-        gr.Button(visible=False).click(  # an API-only endpoint: encode any prepared image
+        gr.Button("", visible=False).click(  # an API-only endpoint (never shown: no text): encode any prepared image
             friendly(tab.encode_one), [model, image_a], [a[5], a[6]], api_name="vae_encode", **raw
         )
         walked = walk.click(
@@ -427,7 +453,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
         )
         then_describe(clicked, point_image)
         hidden_z1, hidden_z2 = gr.Number(visible=False), gr.Number(visible=False)
-        decoded = gr.Button(visible=False).click(
+        decoded = gr.Button("", visible=False).click(
             friendly(tab.decode_point),
             [model, hidden_z1, hidden_z2],
             [point_image, point_info],

@@ -1,3 +1,93 @@
-"""Filled in as the vae strings are translated."""
+# ruff: noqa: E501
+"""The VAE tab."""
 
-ZH: dict[str, str] = {}
+EN = {
+    "vae.intro": (
+        "Encode real, drawn or uploaded digits, then walk between them in the latent space. Drawings and "
+        "uploads are cropped, fitted to 20x20 and centred by mass in 28x28, exactly as MNIST was made."
+    ),
+    **{
+        f"vae.input_{side}": (
+            f"### Input {side}\nPick a held-out digit, draw one, or upload a picture: the last one you use counts."
+        )
+        for side in "AB"
+    },
+}
+
+ZH = {
+    "VAE": "变分自编码器 VAE",
+    "vae.intro": (
+        "把真实的、手绘的或上传的数字编码到潜在空间，再在潜在空间中从一个数字走到另一个。手绘和上传的图片会按 MNIST 的制作方式处理："
+        "裁剪、缩放到 20x20，再按质心居中放进 28x28。"
+    ),
+    **{
+        f"vae.input_{side}": f"### 输入 {side}\n选一个留出数字、手绘一个，或上传一张图片：以你最后使用的那个为准。"
+        for side in "AB"
+    },
+    "Held-out digit # (0-999)": "留出数字编号（0-999）",
+    "Use this digit": "使用这个数字",
+    "Draw a digit": "手绘一个数字",
+    "Upload an image": "上传图片",
+    **{f"{side}: what the model sees": f"{side}：模型看到的输入" for side in "AB"},
+    **{f"{side}: reconstruction": f"{side}：重构" for side in "AB"},
+    **{f"{side}: latent code (posterior mean)": f"{side}：潜在编码（后验均值）" for side in "AB"},
+    "Steps": "步数",
+    "Show the pixel cross-fade too": "同时显示像素交叉淡入淡出",
+    "Interpolate A → B": "插值 A → B",
+    "Latent interpolation": "潜在空间插值",
+    "Pixel cross-fade (for contrast)": "像素交叉淡入淡出（作对比）",
+    "Latent map (2-D model)": "潜在空间地图（二维模型）",
+    "Map size (cells per side)": "地图大小（每边格数）",
+    "Draw the map": "绘制地图",
+    "Click a point to decode it": "点击一个点来解码它",
+    "Decoded point": "解码出的点",
+    "Explore around A and sample the prior": "在 A 附近探索，并从先验中采样",
+    **{f"z{i} offset": f"z{i} 偏移" for i in range(1, 7)},
+    "A moved in latent space": "在潜在空间中移动后的 A",
+    "Prior seed": "先验采样种子",
+    "Sample from the prior": "从先验中采样",
+    "Prior samples": "先验样本",
+    # Names in the argument checks' messages
+    "Held-out digit": "留出数字编号",
+    "Show pixel cross-fade": "显示像素交叉淡入淡出",
+    "Map size": "地图大小",
+    **{f"z{i}": f"z{i}" for i in range(1, 7)},
+    "Count": "数量",
+    # Results and messages
+    "Expected an image file.": "需要一个图像文件。",
+    "Prepare input A and input B first (pick, draw or upload a digit).": "请先准备好输入 A 和输入 B（选择、手绘或上传一个数字）。",
+    "An input must be an image.": "输入必须是图像。",
+    "Unknown VAE model: {error}.": "未知的 VAE 模型：{error}。",
+    "Input: {label}, 28 by 28 pixels": "输入：{label}，28×28 像素",
+    "Input: {label}, normalised to 28x28 as MNIST was made.": "输入：{label}，已按 MNIST 的制作方式归一化为 28x28。",
+    "The MNIST digits are not available on this server: draw or upload instead.": "此服务器上没有 MNIST 数字：请改为手绘或上传。",
+    "held-out digit #{position} (a {digit})": "留出数字 #{position}（数字 {digit}）",
+    "The sketchpad is empty: draw a digit first.": "画板是空的：请先画一个数字。",
+    "your sketch": "你的手绘",
+    "No file uploaded yet.": "还没有上传文件。",
+    "your upload": "你上传的图片",
+    "The reconstruction": "重构结果",
+    "Pixel cross-fade from A to B in {steps} steps": "从 A 到 B 的像素交叉淡入淡出，共 {steps} 步",
+    "{steps} steps from A to B through the latent space ({mode}).": "在潜在空间中从 A 到 B 插值，共 {steps} 步（{mode}）。",
+    "Latent walk from A to B in {steps} steps": "在潜在空间中从 A 走到 B，共 {steps} 步",
+    "The latent map needs a model with a 2-D latent space (pick vae-2d).": "潜在空间地图需要潜在空间为二维的模型（请选择 vae-2d）。",
+    "Latent plane from -{extent:g} to {extent:g} on both axes.": "潜在平面，两个坐标轴的范围都是 -{extent:g} 到 {extent:g}。",
+    "A {cells} by {cells} map of the latent plane, rows from top to bottom": "{cells}×{cells} 的潜在平面地图，各行从上到下排列",
+    "A {cells} by {cells} map of the latent plane, rows from top to bottom, with A and B marked": (
+        "{cells}×{cells} 的潜在平面地图，各行从上到下排列，标出了 A 和 B"
+    ),
+    "A {cells} by {cells} map of the latent plane, rows from top to bottom, with {point} marked": (
+        "{cells}×{cells} 的潜在平面地图，各行从上到下排列，标出了 {point}"
+    ),
+    "Decoding a map point needs a model with a 2-D latent space.": "解码地图上的点需要潜在空间为二维的模型。",
+    "The digit decoded at z = {code}": "在 z = {code} 处解码出的数字",
+    "decoded z = {code}": "已解码 z = {code}",
+    "Expected {expected} offsets, got {count}.": "应有 {expected} 个偏移值，收到 {count} 个。",
+    "This model has {dims} latent dimensions; the other sliders do nothing.": "这个模型只有 {dims} 个潜变量维度；其余滑块不起作用。",
+    "{count} samples from the prior": "从先验中采样的 {count} 个样本",
+    "{count} samples from the prior, seed {seed}": "从先验中采样的 {count} 个样本，种子 {seed}",
+    "**{name}**: {dims}-D latent space, β = {beta:g}.": "**{name}**：{dims} 维潜在空间，β = {beta:g}。",
+    " Held-out, nats per image: reconstruction **{reconstruction:.1f}**, KL **{kl:.1f}**, negative ELBO **{elbo:.1f}**.": (
+        "留出数据上每张图像的 nats：重构 **{reconstruction:.1f}**，KL **{kl:.1f}**，负 ELBO **{elbo:.1f}**。"
+    ),
+}
