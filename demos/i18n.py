@@ -79,11 +79,13 @@ def current_language() -> str:
 
 @contextlib.contextmanager
 def language_scope(language: str):
-    token = _language.set(language if language in LANGUAGES else "en")
+    # set back rather than reset: a streaming handler's steps run in copies of the context it began in
+    previous = _language.get()
+    _language.set(language if language in LANGUAGES else "en")
     try:
         yield
     finally:
-        _language.reset(token)
+        _language.set(previous)
 
 
 def tr(key: str, **params) -> str:
