@@ -171,3 +171,103 @@ def far_outside_prior(vae: VAE, judge, seed: int, radii=(1.0, 2.0, 4.0, 8.0), di
         half_tone.append(round(sum(half_tone_fraction(images)) / directions, 4))
         log_prior.append(round(float((-0.5 * (z.square() + math.log(2 * math.pi))).sum(dim=1).mean()), 2))
     return FarOut(list(radii), torch.cat(rows), confidence, half_tone, log_prior)
+
+
+# Text --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Continuation:
+    text: str
+    token_ids: list[int]
+    mean_log_probability: float  # of the chosen tokens under the model itself (T = 1, no filter), nats per token
+    repeated_4grams: float  # share of the continuation's 4-token windows seen earlier in it
+
+
+def repeated_ngrams(ids: list[int], n: int = 4) -> float:
+    """The share of n-token windows that repeat an earlier window: 0 for fresh text, near 1 for a loop."""
+    windows = [tuple(ids[i : i + n]) for i in range(len(ids) - n + 1)]
+    return 1 - len(set(windows)) / len(windows) if windows else 0.0
+
+
+def continuation(model, prompt: str, settings, tokens: int, seed: int) -> Continuation:
+    """A seeded continuation of prompt, with how likely the model found its own choices."""
+    from .lm import continue_text, fit_prompt, token_log_probabilities
+
+    ids, _ = fit_prompt(model, prompt, tokens)
+    new = [event.token_id for event in continue_text(model, ids, settings, tokens, seed)]
+    scores = token_log_probabilities(model, ids + new)[len(ids) - 1 :] if new else [0.0]
+    return Continuation(model.decode(new), new, sum(scores) / len(scores), repeated_ngrams(new))
+
+
+def temperature_pair(model, prompt: str, seed: int, temperatures=(0.2, 1.5), tokens: int = 40) -> list[Continuation]:
+    """The same prompt and seed at each temperature."""
+    from .textgen import SamplingSettings
+
+    return [continuation(model, prompt, SamplingSettings(temperature=t), tokens, seed) for t in temperatures]
+
+
+@dataclass(frozen=True)
+class NucleusCut:
+    top_p: float
+    kept: int  # tokens the filter keeps for the next position
+    kept_mass: float  # their share of the model's probability
+    removed: list[tuple[str, float]]  # the most likely tokens it removed, with their probabilities
+    vocabulary: int
+
+
+def nucleus_cut(model, prompt: str, top_p: float, show: int = 12) -> NucleusCut:
+    """What top-p keeps and removes at the next position after prompt."""
+    from .lm import fit_prompt
+    from .textgen import SamplingSettings, next_token_distribution
+
+    ids, _ = fit_prompt(model, prompt, 1)
+    logits, _ = model.prefill(ids)
+    before, after = next_token_distribution(logits, SamplingSettings(top_p=top_p), ids)
+    kept = after > 0
+    order = torch.argsort(before, descending=True)
+    removed = [int(i) for i in order[: len(order)] if not kept[i]][:show]
+    return NucleusCut(
+        top_p,
+        int(kept.sum()),
+        float(before[kept].sum()),
+        [(model.decode([i]), float(before[i])) for i in removed],
+        int(before.numel()),
+    )
+
+
+def repetition_pair(model, prompt: str, penalty: float = 1.3, tokens: int = 60) -> list[Continuation]:
+    """Greedy decoding without and with the repetition penalty (greedy: no seed matters)."""
+    from .textgen import SamplingSettings
+
+    return [
+        continuation(model, prompt, SamplingSettings(temperature=0.0, repetition_penalty=p), tokens, 0)
+        for p in (1.0, penalty)
+    ]
+
+
+@dataclass(frozen=True)
+class TwoModels:
+    texts: list[str]
+    characters_per_step: list[float]  # characters of text each model adds per generation step
+    invented_words: list[list[str]]  # words in each text that never occur in the reference text
+
+
+def characters_versus_tokens(models, prompts, seed: int, steps: int, reference: str) -> TwoModels:
+    """The same prompt through a character-level and a token-level model, the same number of steps each.
+
+    reference: a text whose words count as real (Tiny Shakespeare, for a model trained on it).
+    """
+    import re
+
+    from .textgen import SamplingSettings
+
+    known = set(re.findall(r"[a-z]+", reference.lower()))
+    texts, rates, invented = [], [], []
+    for model, prompt in zip(models, prompts, strict=True):
+        result = continuation(model, prompt, SamplingSettings(temperature=0.8), steps, seed)
+        texts.append(result.text)
+        rates.append(len(result.text) / max(len(result.token_ids), 1))
+        words = re.findall(r"[a-z]+", result.text.lower())
+        invented.append(sorted({w for w in words if w not in known and len(w) > 2}))
+    return TwoModels(texts, rates, invented)

@@ -93,3 +93,53 @@ def test_half_tone_fraction():
     solid = torch.zeros(1, 1, 28, 28)
     solid[..., 10:18, 10:18] = 1.0
     assert half_tone_fraction(solid) == [0.0] and half_tone_fraction(solid * 0.5) == [1.0]
+
+
+@pytest.fixture(scope="module")
+def smollm(registry):
+    from genmodels.text_models import TextModels
+
+    return TextModels(registry, check_hub=False).load("smollm2-135m-instruct")
+
+
+@pytest.fixture(scope="module")
+def chargpt(registry):
+    from genmodels.text_models import TextModels
+
+    return TextModels(registry, check_hub=False).load("chargpt-shakespeare")
+
+
+def test_low_temperature_picks_what_the_model_expects(smollm):
+    from genmodels.experiments import temperature_pair
+
+    cold, hot = temperature_pair(smollm, "The old lighthouse keeper opened the door and", seed=0, tokens=30)
+    assert cold.mean_log_probability > -2.0 > -4.0 > hot.mean_log_probability
+    assert cold.text != hot.text
+
+
+def test_top_p_keeps_a_handful_of_tokens(smollm):
+    from genmodels.experiments import nucleus_cut
+
+    half = nucleus_cut(smollm, "The old lighthouse keeper opened the door and", 0.5)
+    full = nucleus_cut(smollm, "The old lighthouse keeper opened the door and", 1.0)
+    assert half.kept < 50 and 0.5 <= half.kept_mass < 0.8 and len(half.removed) == 12
+    assert full.kept == full.vocabulary and not full.removed
+    assert max(p for _, p in half.removed) < 0.5
+
+
+def test_greedy_loops_and_the_penalty_breaks_the_loop(smollm):
+    from genmodels.experiments import repetition_pair
+
+    greedy, penalised = repetition_pair(smollm, "I like cats. I like dogs. I like", tokens=50)
+    assert greedy.repeated_4grams > 0.5 and penalised.repeated_4grams < 0.2
+
+
+def test_a_character_model_spells_and_a_token_model_writes_pieces(chargpt, smollm):
+    from genmodels.data import load_shakespeare
+    from genmodels.experiments import characters_versus_tokens
+
+    result = characters_versus_tokens(
+        [chargpt, smollm], ["ROMEO:\nThe night is", "ROMEO:\nThe night is"], seed=0, steps=60,
+        reference=load_shakespeare(),
+    )  # fmt: skip
+    assert result.characters_per_step[0] == 1.0 and result.characters_per_step[1] > 2.5
