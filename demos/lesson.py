@@ -1,21 +1,28 @@
 """The lesson bar: `?lesson=NAME` (or GENLAB_LESSON) shows a lesson's walkthrough above the tabs, shows only its
-tabs, and sets, locks and caps its controls. The server holds the locks and caps (demos.common.within_lesson)."""
+tabs, and sets, locks and caps its controls. The server holds the locks and caps (demos.common.within_lesson).
+
+The bar's frame ("Step 2 of 5", the lock line) is in the page's language; the lesson's own title and steps are as
+its teacher wrote them. A lesson opened by `?lesson=NAME` switches the page to the lesson's `language`.
+"""
 
 import gradio as gr
 
 from genmodels.lessons import CAPPABLE, CONTROLS, TABS, Lesson, LessonError, load_lesson
 
 from .common import DEFAULT_LESSON, DEFAULT_LESSON_PROBLEM, lesson_of, session_of, set_session_lesson
+from .i18n import T, language_of, language_scope, tr, translate_message
 
 
 class LessonBar:
     def __init__(self):
-        with gr.Accordion("Lesson", open=True, visible=False, elem_id="lesson-bar") as self.box:
+        with gr.Accordion(T("Lesson"), open=True, visible=False, elem_id="lesson-bar") as self.box:
             self.text = gr.Markdown(elem_id="lesson-step")
             with gr.Row():
-                self.previous = gr.Button("← Previous step", size="sm")
-                self.next = gr.Button("Next step →", size="sm")
+                self.previous = gr.Button(T("← Previous step"), size="sm")
+                self.next = gr.Button(T("Next step →"), size="sm")
         self.step = gr.State(0)
+        # The language a `?lesson=` link's lesson asks the page for ("" for none), read by the page's script.
+        self.language = gr.Textbox("", visible=False)
         # Gradio's tab strip keeps a hidden tab's button; a style rule per page hides the lesson's other tabs.
         self.style = gr.HTML("", elem_id="lesson-style", padding=False)
 
@@ -27,30 +34,52 @@ class LessonBar:
         if lesson.steps:
             step = max(0, min(step, len(lesson.steps) - 1))
             current = lesson.steps[step]
-            where = f" · in the **{current.tab}** tab" if current.tab else ""
-            text += f"\n\nStep {step + 1} of {len(lesson.steps)}{where}: **{current.title}**\n\n{current.text}"
-        locked = [CONTROLS[name][1] for name in sorted(lesson.locks)]
+            values = {"number": step + 1, "total": len(lesson.steps), "title": current.title}
+            if current.tab:
+                text += "\n\n" + tr(
+                    "Step {number} of {total} · in the **{tab}** tab: **{title}**", tab=tr(current.tab), **values
+                )
+            else:
+                text += "\n\n" + tr("Step {number} of {total}: **{title}**", **values)
+            text += f"\n\n{current.text}"
+        locked = [tr(CONTROLS[name][1]) for name in sorted(lesson.locks)]
         if locked:
-            text += "\n\n🔒 Fixed for this lesson: " + ", ".join(locked) + "."
+            text += "\n\n" + tr(
+                "🔒 Fixed for this lesson: {controls}.", controls=tr("lesson.list_separator").join(locked)
+            )
         return text
 
     def wire(self, demo: gr.Blocks, tabs: gr.Tabs) -> None:
         controls = getattr(demo, "genlab_controls", {})
         tab_keys = [f"tab.{tab}" for tab in TABS if f"tab.{tab}" in controls]
         control_keys = [name for name in CONTROLS if name in controls]
-        outputs = [self.box, self.text, self.step, self.style, tabs, *(controls[k] for k in tab_keys + control_keys)]
+        outputs = [
+            self.box,
+            self.text,
+            self.step,
+            self.language,
+            self.style,
+            tabs,
+            *(controls[k] for k in tab_keys + control_keys),
+        ]
 
         def on_load(request: gr.Request):
             name = (getattr(request, "query_params", None) or {}).get("lesson")
-            lesson, problem = DEFAULT_LESSON, DEFAULT_LESSON_PROBLEM
+            lesson, problem, language = DEFAULT_LESSON, DEFAULT_LESSON_PROBLEM, ""
             if name:
                 try:
                     lesson, problem = load_lesson(name), None
+                    language = lesson.language  # the page switches to it (see wire's last step)
                 except LessonError as error:
-                    lesson, problem = DEFAULT_LESSON, f"This lesson link cannot be used: {error}."
+                    lesson, problem = DEFAULT_LESSON, str(error)
             set_session_lesson(session_of(request), lesson if name else None)
             shown = lesson is not None or problem is not None
-            updates = [gr.update(visible=shown), self.render(lesson, 0, problem), 0]
+            with language_scope(language or language_of(request)):
+                if name and problem:
+                    problem = tr("This lesson link cannot be used: {error}.", error=translate_message(problem))
+                elif problem:
+                    problem = translate_message(problem)
+                updates = [gr.update(visible=shown), self.render(lesson, 0, problem), 0, language]
             if lesson is None:
                 return [*updates, "", gr.update(), *(gr.update() for _ in tab_keys + control_keys)]
             hidden = [tab for tab in TABS if tab not in lesson.tabs]
@@ -75,10 +104,15 @@ class LessonBar:
                 if lesson is None or not lesson.steps:
                     return gr.update(), step
                 step = max(0, min(int(step or 0) + by, len(lesson.steps) - 1))
-                return self.render(lesson, step), step
+                with language_scope(language_of(request)):
+                    return self.render(lesson, step), step
 
             return handler
 
-        demo.load(on_load, None, outputs, api_visibility="private", queue=False)
+        loaded = demo.load(on_load, None, outputs, api_visibility="private", queue=False)
+        # A `?lesson=` page takes its lesson's language (a Chinese lesson, a Chinese page). window.genlabSetLocale is
+        # the page script's language switch (app.py), which also tells the server through its cookie.
+        switch = "(lang) => { if (lang) window.genlabSetLocale(lang); }"
+        loaded.then(None, self.language, None, js=switch, api_visibility="private", queue=False)
         self.previous.click(move(-1), self.step, [self.text, self.step], api_visibility="private", queue=False)
         self.next.click(move(1), self.step, [self.text, self.step], api_visibility="private", queue=False)

@@ -14,7 +14,6 @@ from genmodels.checkpoints import recover_interrupted_saves
 from genmodels.data import DatasetUnavailable
 from genmodels.imaging import grid
 from genmodels.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, JobManager, ProcessTrainingJob, TrainingJob
-from genmodels.metrics import describe_digits, judge_reads
 from genmodels.ownership import RunAccessError, RunOwners, current_session, publish_all
 from genmodels.registry import Registry
 from genmodels.text_models import TextModels
@@ -30,6 +29,7 @@ from .common import (
     flag,
     friendly,
     integer,
+    judge_description,
     number,
     picture_file,
     register,
@@ -37,6 +37,8 @@ from .common import (
     with_session,
     within_lesson,
 )
+from .i18n import T, current_language, tr, translate_message
+from .locales import ZH
 
 FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT (text)": "chargpt"}
 TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
@@ -50,6 +52,12 @@ LOSS_TYPES = {"step": "int64", "loss": "float64", "series": "object"}
 QUALITY_COLUMNS = ["step", "value", "series"]
 QUALITY_TYPES = {"step": "int64", "value": "float64", "series": "object"}
 MAX_JOBS = int(os.environ.get("GENLAB_MAX_TRAINING_JOBS", "1"))
+
+
+def curve_name(series: str) -> str:
+    """A loss or quality curve's name in the reader's language (the trainers name them in English)."""
+    key = f"training.curve.{series}"
+    return tr(key) if key in ZH else series
 
 
 class TrainingTab:
@@ -77,12 +85,17 @@ class TrainingTab:
         session = current_session()
         if self.owners.exists(spec.name) and not self.owners.may_change(spec.name, session):
             if resume:
-                raise UserError(f"There is no stopped run of yours called {spec.name!r} to resume.")
-            raise UserError(f"{spec.name!r} is another student's run: pick another name.")
+                raise UserError(tr("There is no stopped run of yours called {name} to resume.", name=repr(spec.name)))
+            raise UserError(tr("{name} is another student's run: pick another name.", name=repr(spec.name)))
         if resume and not has_state:
-            raise UserError(f"There is no stopped run called {spec.name!r} to resume.")
+            raise UserError(tr("There is no stopped run called {name} to resume.", name=repr(spec.name)))
         if not resume and has_state:
-            raise UserError(f"A run called {spec.name!r} exists: press Resume to continue it, or pick a new name.")
+            raise UserError(
+                tr(
+                    "A run called {name} exists: press Resume to continue it, or pick a new name.",
+                    name=repr(spec.name),
+                )
+            )
 
     def _text(self, source, pasted, upload, notices: Notices) -> str | None:
         source = choice(source, "Text", TEXTS)
@@ -91,21 +104,21 @@ class TrainingTab:
         if source == TEXTS[1]:
             text = clean_text(pasted, "The pasted text", notices, MAX_TEXT_CHARACTERS, keep="start")
             if not text.strip():
-                raise UserError("Paste some text to train on first.")
+                raise UserError(tr("Paste some text to train on first."))
             return text
         path = upload.get("path") if isinstance(upload, dict) else upload
         if not isinstance(path, str) or not Path(path).is_file():
-            raise UserError("Upload a text file first.")
+            raise UserError(tr("Upload a text file first."))
         if Path(path).stat().st_size > MAX_UPLOAD_BYTES:
-            raise UserError(f"The file is over {MAX_UPLOAD_BYTES // 2**20} MB; upload a shorter text.")
+            raise UserError(tr("The file is over {size} MB; upload a shorter text.", size=MAX_UPLOAD_BYTES // 2**20))
         raw = Path(path).read_bytes()
         if b"\x00" in raw[:4096]:
-            raise UserError("That file is not plain text (it looks like a binary file); upload a .txt file.")
+            raise UserError(tr("That file is not plain text (it looks like a binary file); upload a .txt file."))
         text = clean_text(
             raw.decode("utf-8", errors="replace"), "The uploaded text", notices, MAX_TEXT_CHARACTERS, "start"
         )
         if not text.strip():
-            raise UserError("The uploaded file has no readable text.")
+            raise UserError(tr("The uploaded file has no readable text."))
         return text
 
     def _spec(
@@ -137,9 +150,11 @@ class TrainingTab:
     def start(self, current, *values, resume=False):
         """Start (or resume) a run and stream its curves, previews and status until it ends."""
         if isinstance(current, TrainingJob) and not current.done:
-            raise UserError("This page already has a training run going: stop it first.")
+            raise UserError(tr("This page already has a training run going: stop it first."))
         if len(values) != SETTINGS_COUNT + 3:
-            raise UserError(f"Expected {SETTINGS_COUNT + 3} settings, got {len(values)}.")
+            raise UserError(
+                tr("Expected {expected} settings, got {count}.", expected=SETTINGS_COUNT + 3, count=len(values))
+            )
         spec, notices = self._spec(*values[:SETTINGS_COUNT])
         source, pasted, upload = values[SETTINGS_COUNT:]
         recover_interrupted_saves(STATES_DIR)
@@ -151,16 +166,21 @@ class TrainingTab:
             # the run itself trains in a process of its own, which builds it again from the same request.
             start_step = Run(spec, text).trainer.step
         except DatasetUnavailable as error:
-            raise UserError(str(error)) from None
+            raise UserError(translate_message(str(error))) from None
         with self._active_lock:
             if spec.name in self._active:
-                raise UserError(f"{spec.name!r} is training already.")
+                raise UserError(tr("{name} is training already.", name=repr(spec.name)))
             try:
                 self.owners.claim(spec.name, current_session())
             except RunAccessError as error:
-                raise UserError(str(error).capitalize()) from None
+                raise UserError(translate_message(str(error).capitalize())) from None
             for name in self.owners.evict(busy=self._active | {spec.name}, room_for=0):
-                notices.add(f"Removed the oldest run, {name!r}, to keep this server's runs within their limits.")
+                notices.add(
+                    tr(
+                        "Removed the oldest run, {name}, to keep this server's runs within their limits.",
+                        name=repr(name),
+                    )
+                )
                 self.text_models.forget(name)
             self._active.add(spec.name)
         self.registry.refresh()
@@ -193,12 +213,13 @@ class TrainingTab:
                         ]
                     if update.text is not None:
                         sample = update.text
-                    if update.preview is not None:
-                        count = len(update.preview)
-                        alt = f"{count} samples from fixed noise at step {update.step}"
-                        if "mnist-classifier" in self.registry.names("classifier"):
-                            judge = self.registry.load("mnist-classifier", "classifier")
-                            alt = describe_digits(alt, judge_reads(judge, update.preview))
+                    if update.preview is not None:  # in [-1, 1], as every trainer's preview
+                        what = tr(
+                            "{count} samples from fixed noise at step {step}",
+                            count=len(update.preview),
+                            step=update.step,
+                        )
+                        alt = judge_description(self.registry, what, update.preview)
                         preview = described(picture_file(grid(update.preview, scale=2)), alt)
                 yield job, *self._view(job, status, losses, quality, preview, sample, notices), *self._pickers(None)
                 if status.state in (FINISHED, STOPPED, FAILED):  # the snapshot's state: job.done may be newer
@@ -217,26 +238,40 @@ class TrainingTab:
 
     def _view(self, job, status, losses, quality, preview, sample, notices):
         if status.state == QUEUED:
-            text = f"Waiting for a free trainer: position {status.queue_position or '?'} in the queue."
-        elif status.state == RUNNING and status.steps_per_second == 0:
-            text = "Starting the trainer (loading the data and the model)…"
-        elif status.state == RUNNING:
-            left = status.seconds_left
-            text = f"Step {status.step} of {status.total_steps} · {status.steps_per_second:.1f} steps/s" + (
-                f" · about {left:.0f} s left" if left is not None else ""
+            text = tr(
+                "Waiting for a free trainer: position {position} in the queue.",
+                position=status.queue_position or "?",
             )
+        elif status.state == RUNNING and status.steps_per_second == 0:
+            text = tr("Starting the trainer (loading the data and the model)…")
+        elif status.state == RUNNING:
+            progress = {"step": status.step, "total": status.total_steps, "rate": status.steps_per_second}
+            if status.seconds_left is None:
+                text = tr("Step {step} of {total} · {rate:.1f} steps/s", **progress)
+            else:
+                text = tr(
+                    "Step {step} of {total} · {rate:.1f} steps/s · about {seconds:.0f} s left",
+                    seconds=status.seconds_left,
+                    **progress,
+                )
         elif status.state in (FINISHED, STOPPED):
-            text = f"{status.state.capitalize()} at step {status.step}. "
-            text += f"Saved as **{status.result}**: pick it in the other tabs."
+            template = (
+                "Finished at step {step}. Saved as **{name}**: pick it in the other tabs."
+                if status.state == FINISHED
+                else "Stopped at step {step}. Saved as **{name}**: pick it in the other tabs."
+            )
+            text = tr(template, step=status.step, name=status.result)
             if not publish_all():
-                text += " Only you see it until you share it with the class (Your runs, below)."
+                text += tr(" Only you see it until you share it with the class (Your runs, below).")
         else:
-            text = status.message
+            text = translate_message(status.message)
         frame = pd.DataFrame(losses[-3000:], columns=["step", "loss", "series"]).astype(LOSS_TYPES)
         # The first quality measure gets its own plot; the others (distances, nats) share the second.
         first = quality[0]["series"] if quality else None
         score = pd.DataFrame([row for row in quality if row["series"] == first], columns=QUALITY_COLUMNS)
         others = pd.DataFrame([row for row in quality if row["series"] != first], columns=QUALITY_COLUMNS)
+        for table in (frame, score, others):  # the curves' names in the reader's language
+            table["series"] = table["series"].map(curve_name)
         # An empty first frame would fix a plot's colour scale with no series in it: send nothing until there is data.
         plots = [
             f if len(f) else gr.update() for f in (frame, score.astype(QUALITY_TYPES), others.astype(QUALITY_TYPES))
@@ -257,21 +292,25 @@ class TrainingTab:
         name, shared = self._own_run(name), flag(shared, "Shared")
         self.owners.publish(name, current_session(), shared)
         self.registry.refresh()
-        state = "shared with everyone on this server" if shared else "private again: only you see it"
-        return f"**{name}** is {state}.", gr.update(choices=self.my_runs(), value=name)
+        message = (
+            "**{name}** is shared with everyone on this server."
+            if shared
+            else "**{name}** is private again: only you see it."
+        )
+        return tr(message, name=name), gr.update(choices=self.my_runs(), value=name)
 
     def delete(self, name):
         """Delete one of your runs: its model, its resumable state and its record."""
         name = self._own_run(name)
         with self._active_lock:
             if name in self._active:
-                raise UserError(f"{name!r} is training: stop it first.")
+                raise UserError(tr("{name} is training: stop it first.", name=repr(name)))
             self.owners.delete(name, current_session())
         self.registry.forget(name)
         self.text_models.forget(name)
         self.registry.refresh()
         runs = self.my_runs()
-        return f"Deleted **{name}**.", gr.update(choices=runs, value=runs[0] if runs else None)
+        return tr("Deleted **{name}**.", name=name), gr.update(choices=runs, value=runs[0] if runs else None)
 
     def describe(self, name):
         """The sharing checkbox follows the run picked in "Your runs"."""
@@ -280,84 +319,86 @@ class TrainingTab:
 
     def _own_run(self, name) -> str:
         if not isinstance(name, str) or not name or name not in self.my_runs():
-            raise UserError(f"There is no run of yours called {str(name)[:40]!r}.")
+            raise UserError(tr("There is no run of yours called {name}.", name=repr(str(name)[:40])))
         return name
 
     def page_load(self):
-        """A fresh name for this page's first run, and the runs this session owns."""
+        """A fresh name for this page's first run, the runs this session owns, and the plots' axes in its language."""
         runs = self.my_runs()
-        return self.default_name(), gr.update(choices=runs, value=runs[0] if runs else None)
+        axes = [gr.update()] * 3  # in English the plots name their axes by their columns: step, loss, value
+        if current_language() != "en":
+            step, loss, value = tr("training.axis.step"), tr("training.axis.loss"), tr("training.axis.value")
+            axes = [gr.update(x_title=step, y_title=loss), *[gr.update(x_title=step, y_title=value)] * 2]
+        return self.default_name(), gr.update(choices=runs, value=runs[0] if runs else None), *axes
 
     @staticmethod
     def stop(current):
         """Stop this page's run after its current step; it saves what it has learned."""
         if isinstance(current, TrainingJob) and not current.done:
             current.stop()
-            return "Stopping after the current step; saving…"
-        return "Nothing is training."
+            return tr("Stopping after the current step; saving…")
+        return tr("Nothing is training.")
 
 
 def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers: tuple) -> None:
     """The Training tab; `pickers` are the GAN, VAE and Text tabs' model dropdowns, refreshed after a run."""
     tab = TrainingTab(registry, text_models, JobManager(MAX_JOBS))
-    with gr.Tab("Training", id="Training") as tab_block:
-        gr.Markdown(
-            f"Train a model live and watch it learn. At most {MAX_JOBS} run{'s' * (MAX_JOBS > 1)} at a time on this "
-            "server (others wait in a queue), one per page; closing the page stops its run. Stopped or finished "
-            "runs are saved and appear in the other tabs' model pickers."
-        )
+    with gr.Tab(T("Training"), id="Training") as tab_block:
+        gr.Markdown(T("training.intro"))  # names MAX_JOBS, as demos/locales/training.py reads it
         job = gr.State(None)
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                family = gr.Radio(list(FAMILIES), value="GAN (MNIST digits)", label="Model family")
-                name = gr.Textbox(
-                    "my-first-gan", label="Run name (lowercase letters, digits, dashes)", elem_id="train-name"
+                family = gr.Radio(
+                    [(T(label), label) for label in FAMILIES], value="GAN (MNIST digits)", label=T("Model family")
                 )
-                steps = gr.Slider(10, MAX_STEPS, 300, step=10, label="Steps", elem_id="train-steps")
+                name = gr.Textbox(
+                    "my-first-gan", label=T("Run name (lowercase letters, digits, dashes)"), elem_id="train-name"
+                )
+                steps = gr.Slider(10, MAX_STEPS, 300, step=10, label=T("Steps"), elem_id="train-steps")
                 with gr.Row():
-                    seed = gr.Number(0, label="Seed", precision=0, minimum=0)
-                    batch = gr.Slider(8, 256, 64, step=8, label="Batch size")
-                lr = gr.Number(2e-4, label="Learning rate")
-                with gr.Accordion("GAN", open=True):
-                    loss = gr.Dropdown(list(GAN_LOSSES), value="hinge", label="Loss")
-                    lr_d = gr.Number(2e-4, label="Discriminator learning rate")
-                    conditional = gr.Checkbox(False, label="Class-conditional")
-                with gr.Accordion("GAN and VAE", open=False):
-                    latent = gr.Slider(2, 128, 64, step=1, label="Latent size")
-                    beta = gr.Slider(0.0, 10.0, 1.0, step=0.1, label="VAE β")
-                with gr.Accordion("char-GPT", open=False):
+                    seed = gr.Number(0, label=T("Seed"), precision=0, minimum=0)
+                    batch = gr.Slider(8, 256, 64, step=8, label=T("Batch size"))
+                lr = gr.Number(2e-4, label=T("Learning rate"))
+                with gr.Accordion(T("GAN"), open=True):
+                    loss = gr.Dropdown([(T(option), option) for option in GAN_LOSSES], value="hinge", label=T("Loss"))
+                    lr_d = gr.Number(2e-4, label=T("Discriminator learning rate"))
+                    conditional = gr.Checkbox(False, label=T("Class-conditional"))
+                with gr.Accordion(T("GAN and VAE"), open=False):
+                    latent = gr.Slider(2, 128, 64, step=1, label=T("Latent size"))
+                    beta = gr.Slider(0.0, 10.0, 1.0, step=0.1, label=T("VAE β"))
+                with gr.Accordion(T("char-GPT"), open=False):
                     with gr.Row():
-                        layers = gr.Slider(1, 6, 2, step=1, label="Layers")
-                        heads = gr.Slider(1, 8, 4, step=1, label="Heads")
+                        layers = gr.Slider(1, 6, 2, step=1, label=T("Layers"))
+                        heads = gr.Slider(1, 8, 4, step=1, label=T("Heads"))
                     with gr.Row():
-                        width = gr.Slider(16, 256, 64, step=16, label="Width")
-                        context = gr.Slider(8, 256, 64, step=8, label="Context (characters)")
-                    source = gr.Radio(TEXTS, value=TEXTS[0], label="Text")
-                    pasted = gr.Textbox(label="Text to train on", lines=4, max_length=MAX_TEXT_CHARACTERS)
-                    upload = gr.File(label=f"Text file (up to {MAX_UPLOAD_BYTES // 2**20} MB)", file_types=[".txt"])
+                        width = gr.Slider(16, 256, 64, step=16, label=T("Width"))
+                        context = gr.Slider(8, 256, 64, step=8, label=T("Context (characters)"))
+                    source = gr.Radio([(T(text), text) for text in TEXTS], value=TEXTS[0], label=T("Text"))
+                    pasted = gr.Textbox(label=T("Text to train on"), lines=4, max_length=MAX_TEXT_CHARACTERS)
+                    upload = gr.File(label=T(f"Text file (up to {MAX_UPLOAD_BYTES // 2**20} MB)"), file_types=[".txt"])
                 with gr.Row():
-                    start = gr.Button("Start", variant="primary", elem_id="train-start")
-                    stop = gr.Button("Stop", variant="stop")
-                    resume = gr.Button("Resume")
-                with gr.Accordion("Your runs", open=False):
-                    mine = gr.Dropdown([], label="Your saved runs", elem_id="train-mine", allow_custom_value=True)
-                    shared = gr.Checkbox(False, label="Shared with everyone on this server")
+                    start = gr.Button(T("Start"), variant="primary", elem_id="train-start")
+                    stop = gr.Button(T("Stop"), variant="stop")
+                    resume = gr.Button(T("Resume"))
+                with gr.Accordion(T("Your runs"), open=False):
+                    mine = gr.Dropdown([], label=T("Your saved runs"), elem_id="train-mine", allow_custom_value=True)
+                    shared = gr.Checkbox(False, label=T("Shared with everyone on this server"))
                     with gr.Row():
-                        share = gr.Button("Apply sharing")
-                        delete = gr.Button("Delete this run", variant="stop")
+                        share = gr.Button(T("Apply sharing"))
+                        delete = gr.Button(T("Delete this run"), variant="stop")
                     mine_status = gr.Markdown()
             with gr.Column(scale=2):
                 status = gr.Markdown(elem_id="train-status")
                 curves = gr.LinePlot(
-                    x="step", y="loss", color="series", label="Losses", height=260, elem_id="train-losses"
+                    x="step", y="loss", color="series", label=T("Losses"), height=260, elem_id="train-losses"
                 )
                 with gr.Row():
-                    quality_plot = gr.LinePlot(x="step", y="value", color="series", label="Quality", height=220)
+                    quality_plot = gr.LinePlot(x="step", y="value", color="series", label=T("Quality"), height=220)
                     distance_plot = gr.LinePlot(
-                        x="step", y="value", color="series", label="Quality: distances and nats", height=220
+                        x="step", y="value", color="series", label=T("Quality: distances and nats"), height=220
                     )
-                preview = gr.Image(label="Samples from fixed noise", type="numpy", format="png", interactive=False)
-                sample = gr.Textbox(label="Text sample", lines=5, interactive=False)
+                preview = gr.Image(label=T("Samples from fixed noise"), type="numpy", format="png", interactive=False)
+                sample = gr.Textbox(label=T("Text sample"), lines=5, interactive=False)
 
         register(demo, {"tab.Training": tab_block, "training.family": family, "training.steps": steps})
         inputs = [
@@ -388,9 +429,10 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
         resumed = resume.click(friendly(tab.resume), inputs, outputs, api_name="train_resume", **run_options)
         for event in (started, resumed):
             then_describe(event, preview)
-        stop.click(tab.stop, job, status, api_name="train_stop", preprocess=False)
+        stop.click(with_session(tab.stop), job, status, api_name="train_stop", preprocess=False)
         share.click(friendly(tab.share), [mine, shared], [mine_status, mine], api_name="train_share", preprocess=False)
         delete.click(friendly(tab.delete), mine, [mine_status, mine], api_name="train_delete", preprocess=False)
-        demo.load(with_session(tab.page_load), None, [name, mine], api_visibility="private")
+        page = [name, mine, curves, quality_plot, distance_plot]
+        demo.load(with_session(tab.page_load), None, page, api_visibility="private")
         mine.change(with_session(tab.describe), mine, shared, api_visibility="private")
         family.change(lambda family: gr.update(value=tab.default_name(family)), family, name, api_visibility="private")

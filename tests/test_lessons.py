@@ -1,5 +1,7 @@
 """Lesson files: the shipped ones parse; malformed ones are refused naming the line; locks and caps hold."""
 
+import re
+
 import pytest
 
 from genmodels.lessons import LessonError, LessonLocked, available_lessons, load_lesson, parse_lesson
@@ -74,3 +76,71 @@ def test_the_app_starts_and_names_a_malformed_lesson(tmp_path, monkeypatch, capl
     problems = app.check_lessons()
     assert len(problems) == 1 and "broken.toml, line 3" in problems[0]
     assert "broken.toml, line 3" in caplog.text
+
+
+def test_the_chinese_gan_lesson_is_the_english_one_in_chinese():
+    english, chinese = load_lesson("gans-in-45-minutes"), load_lesson("gans-in-45-minutes-zh")
+    assert english.language == "en" and chinese.language == "zh-CN"
+    assert (chinese.tabs, chinese.settings, chinese.locks, chinese.caps) == (
+        english.tabs,
+        english.settings,
+        english.locks,
+        english.caps,
+    )
+    assert [step.tab for step in chinese.steps] == [step.tab for step in english.steps]
+    assert all(
+        re.search(r"[\u4e00-\u9fff]", text) for text in [chinese.title, *(s.title + s.text for s in chinese.steps)]
+    )
+
+
+class FakeRequest:
+    def __init__(self, lesson=None, language=None):
+        self.query_params = {"lesson": lesson} if lesson else {}
+        self.cookies = {"genlab_lang": language} if language else {}
+        self.headers, self.session_hash = {}, None
+
+
+def lesson_bar_load():
+    import gradio as gr
+
+    from demos.lesson import LessonBar
+
+    with gr.Blocks() as demo:
+        bar = LessonBar()
+        with gr.Tabs() as tabs:
+            with gr.Tab("GAN", id="GAN"):
+                pass
+        bar.wire(demo, tabs)
+    load = next(fn for fn in demo.fns.values() if fn.name == "on_load")
+    switch = next(fn for fn in demo.fns.values() if fn.js and "genlabSetLocale" in fn.js)
+    assert switch.trigger_after == load._id and [block._id for block in switch.inputs] == [bar.language._id]
+    return load.fn
+
+
+def test_a_lesson_link_switches_the_page_to_the_lessons_language():
+    on_load = lesson_bar_load()
+    _, text, _, language, *_ = on_load(FakeRequest("gans-in-45-minutes-zh", language="en"))
+    assert language == "zh-CN"  # the page's script switches to it
+    assert (
+        "第 1 步（共 5 步）" in text and "45 分钟认识生成对抗网络" in text and "🔒 本课固定：要训练的模型类型。" in text
+    )
+    _, text, _, language, *_ = on_load(FakeRequest("gans-in-45-minutes", language="zh-CN"))
+    assert language == "en" and "Step 1 of 5 · in the **GAN** tab" in text
+    _, text, _, language, *_ = on_load(FakeRequest("no-such-lesson", language="zh-CN"))
+    assert language == "" and "这个课程链接无法使用：没有名为 'no-such-lesson' 的课程" in text
+    _, text, _, language, *_ = on_load(FakeRequest())
+    assert language == "" and text == ""
+
+
+def test_the_lesson_frame_follows_the_page_and_the_lesson_text_stays_as_written():
+    from demos.i18n import language_scope
+    from demos.lesson import LessonBar
+
+    lesson = load_lesson("next-word")
+    with language_scope("zh-CN"):
+        text = LessonBar.render(lesson, 1)
+    assert "第 2 步（共 4 步）· 在 **文本** 标签页：**2. The candidates (10 min)**" in text
+    assert "🔒 本课固定：语言模型。" in text and lesson.steps[1].text in text
+    english = LessonBar.render(lesson, 1)
+    assert "Step 2 of 4 · in the **Text** tab: **2. The candidates (10 min)**" in english
+    assert "🔒 Fixed for this lesson: the language model." in english

@@ -46,3 +46,23 @@ def test_a_lesson_that_cannot_be_used_is_named_and_the_app_starts_anyway():
         process.wait(timeout=20)
     log = (ARTIFACTS / "lesson-missing.log").read_text()
     assert "GENLAB_LESSON cannot be used" in log and "no lesson called 'no-such-lesson'" in log
+
+
+def test_the_chinese_lesson_holds_its_locks_in_chinese():
+    env = {"GENLAB_LESSON": "gans-in-45-minutes-zh", "GENLAB_PRELOAD": "0"}
+    process, url = start_server("lesson-zh-server.log", extra_env=env)
+    try:
+        chinese = Client(url, verbose=False, headers={"Accept-Language": "zh-CN"})
+        with pytest.raises(
+            AppError, match=r"本课（45 分钟认识生成对抗网络（GAN））允许GAN 网格大小最多为 36（上限：gan\.grid）"
+        ):
+            gan_grid(chinese, 64)
+        with pytest.raises(
+            AppError, match=r"把要训练的模型类型固定为 'GAN \(MNIST digits\)'（锁定：training\.family）"
+        ):
+            chinese.predict(*settings(family=VAE, name="locked-out-zh"), *text_source(), api_name="/train_start")
+        with pytest.raises(AppError, match=r"allows the GAN grid size up to 36 \(cap: gan\.grid\)"):
+            gan_grid(Client(url, verbose=False), 64)  # an English client: the same lock, in English
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

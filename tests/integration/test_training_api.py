@@ -127,6 +127,23 @@ def test_resume_needs_a_stopped_run_and_texts_are_checked(server):
         )
 
 
+def test_a_chinese_client_gets_a_chinese_run_and_chinese_errors(server):
+    """Status, curves and errors in the request's language, genmodels' own messages included; the data stays."""
+    chinese = Client(server, verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    _, final = run(
+        chinese.submit(*settings(name="itest-zh", steps=10, batch=8), *text_source(), api_name="/train_start")
+    )
+    losses, score, _, _, _, status, *_ = final
+    assert "在第 10 步完成。已保存为 **itest-zh**" in status
+    assert {row[2] for row in losses["data"]} == {"G", "D"} and {row[2] for row in score["data"]} == {"Inception 分数"}
+    with pytest.raises(AppError, match="请先粘贴一些用于训练的文本"):
+        gpt = settings(family=GPT, name="itest-zh-gpt")
+        chinese.predict(*gpt, *text_source("text pasted below", ""), api_name="/train_start")
+    with pytest.raises(AppError, match="'gan-mnist' 是自带模型的名称"):  # raised in genmodels, translated by the app
+        chinese.predict(*settings(name="gan-mnist"), *text_source(), api_name="/train_start")
+    assert chinese.predict(api_name="/train_stop") == "当前没有正在进行的训练。"
+
+
 def test_non_finite_learning_rate_through_the_raw_api(server):
     import json
 
