@@ -255,18 +255,20 @@ def friendly(function, kind: str = "request"):
                                 return
                         yield update
             except Exception as error:
-                raise translate(error) from None
+                with language_scope(language):
+                    raise translate(error) from None
 
         return gpu_scope(_takes_request(streaming, function))
 
     @functools.wraps(function)
     def wrapper(request, *args, **kwargs):
-        session = session_of(request)
+        session, language = session_of(request), language_of(request)
         try:
-            with language_scope(language_of(request)), one_at_a_time(session, kind), session_scope(session):
+            with language_scope(language), one_at_a_time(session, kind), session_scope(session):
                 return function(*args, **kwargs)
         except Exception as error:
-            raise translate(error) from None
+            with language_scope(language):  # genmodels' messages are translated here, in the request's language
+                raise translate(error) from None
 
     return gpu_scope(_takes_request(wrapper, function))
 

@@ -4,6 +4,7 @@ import secrets
 
 import gradio as gr
 
+from genmodels.gan import Generator
 from genmodels.gan_pipeline import (
     DIRECTION_COUNT,
     MAX_FRAMES,
@@ -16,7 +17,7 @@ from genmodels.gan_pipeline import (
 )
 from genmodels.imaging import grid, score_colors, strip, write_gif
 from genmodels.registry import Registry, UnknownModel
-from genmodels.sampling import MAX_SEED
+from genmodels.sampling import MAX_SEED, slerp, truncate
 
 from .common import (
     IMAGES,
@@ -36,7 +37,9 @@ from .common import (
     with_session,
     within_lesson,
 )
+from .experiments import gan_experiments
 from .i18n import T, tr
+from .learn import ExperimentPanel, learn_panel
 
 MIXED = "0-9 in turn"
 DIGITS = [MIXED] + [str(digit) for digit in range(10)]
@@ -268,6 +271,21 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
         for event in (sampled, reseeded, first):
             then_describe(event, picture)
         then_describe(walked, walk_strip, walk_gif)
+
+        learn_panel(
+            "gan",
+            [
+                (
+                    Generator.forward,
+                    "The generator's forward pass: a latent vector z (and, if conditional, the digit's embedding) "
+                    "becomes a 28×28 image in [-1, 1].",
+                ),
+                (truncate, "Truncation: every latent vector is scaled by ψ."),
+                (slerp, "Spherical interpolation between two latent vectors."),
+            ],
+        )
+        experiments = ExperimentPanel("gan", gan_experiments(registry), IMAGES)
+        experiments.wire()
     return model
 
 

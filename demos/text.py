@@ -11,7 +11,7 @@ from genmodels.lm import MAX_NEW_TOKENS, TOP_CANDIDATES, CharModel, continue_tex
 from genmodels.registry import UnknownModel
 from genmodels.sampling import MAX_SEED
 from genmodels.text_models import TextModels
-from genmodels.textgen import MAX_TEMPERATURE, SamplingSettings, next_token_distribution
+from genmodels.textgen import MAX_TEMPERATURE, SamplingSettings, choose, next_token_distribution, penalize_repetition
 
 from .common import (
     TEXT,
@@ -27,7 +27,9 @@ from .common import (
     with_session,
     within_lesson,
 )
+from .experiments import text_experiments
 from .i18n import T, both, tr, translate_message
+from .learn import ExperimentPanel, learn_panel
 
 MAX_PROMPT_CHARACTERS = 20_000  # longer prompts keep their end: only the last context window matters anyway
 MAX_ALTERNATIVES = 3
@@ -386,4 +388,18 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
         gr.Button("", visible=False).click(
             friendly(tab.status), model, gr.Textbox(visible=False), api_name="text_status", **quick
         )
+
+        learn_panel(
+            "text",
+            [
+                (
+                    next_token_distribution,
+                    "One sampling step's filters: repetition penalty, temperature, top-k and top-p.",
+                ),
+                (penalize_repetition, "The repetition penalty (CTRL's rule)."),
+                (choose, "Drawing one token from the filtered distribution with the request's own random generator."),
+            ],
+        )
+        experiments = ExperimentPanel("text", text_experiments(models), TEXT)
+        experiments.wire()
     return model

@@ -11,6 +11,7 @@ from genmodels.imaging import grid, mark, strip, write_gif
 from genmodels.preprocess import ImageRejected, open_image, to_mnist
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED
+from genmodels.vae import kl_divergence, reparameterize, vae_losses
 from genmodels.vae_pipeline import (
     MAP_EXTENT,
     MAX_MAP_CELLS,
@@ -43,7 +44,9 @@ from .common import (
     with_session,
     within_lesson,
 )
+from .experiments import vae_experiments
 from .i18n import T, tr, translate_message
+from .learn import ExperimentPanel, learn_panel
 
 MODES = {"linear (lerp)": "lerp", "spherical (slerp)": "slerp"}
 UNIT = (0.0, 1.0)
@@ -474,6 +477,20 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             friendly(tab.prior), [model, seed, count], [prior_image, prior_info], api_name="vae_prior", **raw
         )
         then_describe(sampled, prior_image)
+
+        learn_panel(
+            "vae",
+            [
+                (
+                    reparameterize,
+                    "The reparameterisation trick: z = μ + σ·ε, with the noise drawn outside the network.",
+                ),
+                (kl_divergence, "The KL term of two Gaussians, in closed form."),
+                (vae_losses, "The loss the VAE trainer minimises: reconstruction plus β times KL (the negative ELBO)."),
+            ],
+        )
+        experiments = ExperimentPanel("vae", vae_experiments(registry), IMAGES)
+        experiments.wire()
     return model
 
 

@@ -103,3 +103,40 @@ def mark(picture: np.ndarray, points: list[tuple[float, float, str]], color=(255
         draw.ellipse((x - 7, y - 7, x + 7, y + 7), outline=color, width=3)
         draw.text((x + 9, y - 14), label, fill=color)
     return np.asarray(marked)
+
+
+def side_by_side(pictures: list[np.ndarray], gap: int = 16, background: int = 255) -> np.ndarray:
+    """RGB pictures (H_i, W_i, 3) placed left to right, top-aligned, `gap` pixels apart: one picture to compare."""
+    height = max(p.shape[0] for p in pictures)
+    parts = []
+    for index, picture in enumerate(pictures):
+        padded = np.full((height, picture.shape[1], 3), background, np.uint8)
+        padded[: picture.shape[0]] = picture
+        parts.append(padded)
+        if index < len(pictures) - 1:
+            parts.append(np.full((height, gap, 3), background, np.uint8))
+    return np.concatenate(parts, axis=1)
+
+
+def stacked(pictures: list[np.ndarray], gap: int = 12, background: int = 255) -> np.ndarray:
+    """RGB pictures placed top to bottom, left-aligned: rows to compare."""
+    width = max(p.shape[1] for p in pictures)
+    parts = []
+    for index, picture in enumerate(pictures):
+        padded = np.full((picture.shape[0], width, 3), background, np.uint8)
+        padded[:, : picture.shape[1]] = picture
+        parts.append(padded)
+        if index < len(pictures) - 1:
+            parts.append(np.full((gap, width, 3), background, np.uint8))
+    return np.concatenate(parts, axis=0)
+
+
+def ellipses(picture: np.ndarray, shapes: list[tuple[float, float, float, float, str]], color=(213, 94, 0)):
+    """Draw an axis-aligned ellipse (x, y, half-width, half-height in pixels) with a dot and a label for each."""
+    marked = Image.fromarray(picture)
+    draw = ImageDraw.Draw(marked)
+    for x, y, half_width, half_height, label in shapes:
+        draw.ellipse((x - half_width, y - half_height, x + half_width, y + half_height), outline=color, width=2)
+        draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=color)
+        draw.text((x + 5, y - 13), label, fill=color)
+    return np.asarray(marked)

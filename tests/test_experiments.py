@@ -112,7 +112,7 @@ def chargpt(registry):
 def test_low_temperature_picks_what_the_model_expects(smollm):
     from genmodels.experiments import temperature_pair
 
-    cold, hot = temperature_pair(smollm, "The old lighthouse keeper opened the door and", seed=0, tokens=30)
+    cold, hot = temperature_pair(smollm, "The old lighthouse keeper opened the door and", seed=3, tokens=40)
     assert cold.mean_log_probability > -2.0 > -4.0 > hot.mean_log_probability
     assert cold.text != hot.text
 

@@ -71,6 +71,7 @@ LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
 def english_left(text: str) -> list[str]:
     """Latin words in text that a Chinese page should not show: not a kept word, a model name, code or a number."""
     text = re.sub(r"`[^`]*`", " ", text)  # code spans
+    text = re.sub(r"[\w/]+\.py(?::\d+)?", " ", text)  # source files
     text = re.sub(r"\*\*[a-z0-9]+(?:-[a-z0-9]+)+\*\*|\b[a-z0-9]+(?:-[a-z0-9]+)+\b", " ", text)  # model names
     return [word for word in LATIN_WORD.findall(text) if word not in KEPT_WORDS]
 
