@@ -18,7 +18,7 @@ from genmodels.ownership import RunAccessError, RunOwners, current_session, publ
 from genmodels.registry import Registry
 from genmodels.text_models import TextModels
 from genmodels.trainers import GAN_LOSSES
-from genmodels.training_runs import MAX_STEPS, MAX_TEXT_CHARACTERS, STATES_DIR, Run, RunSpec
+from genmodels.training_runs import MAX_LEARNING_RATE, MAX_STEPS, MAX_TEXT_CHARACTERS, STATES_DIR, Run, RunSpec
 
 from .common import (
     Notices,
@@ -133,8 +133,8 @@ class TrainingTab:
             steps=integer(steps, "Steps", 1, MAX_STEPS, notices),
             seed=integer(seed, "Seed", 0, 2**31 - 1, notices),
             batch_size=integer(batch, "Batch size", 2, 256, notices),
-            learning_rate=number(lr, "Learning rate", 1e-6, 1e-2, notices),
-            discriminator_learning_rate=number(lr_d, "Discriminator learning rate", 1e-6, 1e-2, notices),
+            learning_rate=number(lr, "Learning rate", 1e-6, MAX_LEARNING_RATE, notices),
+            discriminator_learning_rate=number(lr_d, "Discriminator learning rate", 1e-6, MAX_LEARNING_RATE, notices),
             gan_loss=choice(loss, "GAN loss", list(GAN_LOSSES)),
             conditional=flag(conditional, "Conditional"),
             latent_dim=integer(latent, "Latent size", 1, 256, notices),

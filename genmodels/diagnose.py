@@ -7,7 +7,7 @@ looks for the signature a student must learn to recognise:
   COLLAPSE_ENTROPY_BITS (a generator drawing all ten digits equally has log2(10) = 3.32 bits);
 - posterior collapse (VAE): the KL term falls to about zero, so the latent code carries no information and every
   reconstruction is the same average blur;
-- divergence (any): a loss becomes infinite or NaN (the trainers stop there: see trainers.TrainingDiverged);
+- divergence (any): a loss becomes NaN, infinite or explodes (the trainers stop there: trainers.TrainingDiverged);
 - overfitting (char-GPT): the validation loss rises while the training loss keeps falling.
 The English sentences are templates with named values, so a page can show them in its own language.
 """
@@ -24,6 +24,7 @@ POSTERIOR_COLLAPSE_KL_NATS = 0.5  # per image, summed over latent dimensions
 OVERFIT_RISE_NATS = 0.03  # validation loss this far above its best, with training loss still falling
 ENTROPY_KEY = "class entropy (bits)"
 VALIDATION_KEY = "validation loss (nats/char)"
+TRAIN_KEY = "train"  # the character GPT trainer's loss
 
 MODE_COLLAPSE = (
     "Mode collapse: the generator now draws only a few kinds of digit (class entropy {entropy:.2f} bits, of "
@@ -122,7 +123,7 @@ def overfitting(points: list[Point], window: int = 50) -> Diagnosis | None:
     latest_step, latest = measured[-1]
     if latest_step <= best_step or latest - best < OVERFIT_RISE_NATS:
         return None
-    train = dict(_smoothed(points, "loss", window))
+    train = dict(_smoothed(points, TRAIN_KEY, window))
     if best_step not in train or latest_step not in train or train[latest_step] >= train[best_step]:
         return None
     values = {"best": best, "latest": latest, "train": train[latest_step]}

@@ -78,15 +78,22 @@ def _unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torc
     return {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
 
 
+# A run stops as diverged when a loss becomes NaN or infinite, or exceeds both EXPLODED_RATIO times the largest loss
+# of its first step and EXPLODED_FLOOR (Adam rarely reaches NaN: with too large a learning rate the losses explode
+# to 1e5-1e12 and stay there, and the weights are as useless).
+EXPLODED_RATIO = 100.0
+EXPLODED_FLOOR = 1e4
+
+
 class TrainingDiverged(ValueError):
-    """A loss became infinite or NaN: the run stops there, before its weights (now NaN too) are saved."""
+    """A loss became NaN, infinite or exploded: the run stops there, before its ruined weights are saved."""
 
     def __init__(self, step: int, losses: dict[str, float], learning_rate: float):
         from .diagnose import DIVERGENCE
 
         self.step, self.losses, self.learning_rate = step, losses, learning_rate
-        bad = next(value for value in losses.values() if not math.isfinite(value))
-        shown = "NaN" if math.isnan(bad) else "infinite"
+        bad = max(losses.values(), key=lambda v: abs(v) if math.isfinite(v) else math.inf)
+        shown = "NaN" if math.isnan(bad) else "infinite" if math.isinf(bad) else f"{bad:.3g}"
         super().__init__(DIVERGENCE.format(value=shown, step=step, learning_rate=learning_rate))
 
     @classmethod
@@ -129,11 +136,17 @@ class Trainer:
         """Train until config.steps or until stop_event is set, yielding one event per step."""
         for module in self.modules.values():
             module.train()
+        first = None  # the largest loss of this run's first step: what "exploded" is measured against
         while self.step < self.config.steps:
             if stop_event is not None and stop_event.is_set():
                 return
             losses = self.train_step()
-            if not all(math.isfinite(value) for value in losses.values()):
+            first = (
+                first if first is not None else max((abs(v) for v in losses.values() if math.isfinite(v)), default=0)
+            )
+            if not all(
+                math.isfinite(v) and abs(v) <= max(EXPLODED_RATIO * first, EXPLODED_FLOOR) for v in losses.values()
+            ):
                 raise TrainingDiverged(self.step + 1, losses, self.base_learning_rate)
             self.step += 1
             every = getattr(self.config, "preview_every", 0)

@@ -41,6 +41,7 @@ from .vae_pipeline import prior_samples
 STATES_DIR = RUNS_DIR / "states"
 FAMILIES = ("gan", "vae", "chargpt")
 MAX_STEPS = 5000
+MAX_LEARNING_RATE = 10.0
 MAX_TEXT_CHARACTERS = 2_000_000
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
@@ -77,7 +78,8 @@ class RunSpec:
         check(0 <= self.seed < 2**31, "seed must be a whole number from 0 to 2147483647")
         check(2 <= self.batch_size <= 256, "batch size must be 2 to 256")
         for rate in (self.learning_rate, self.discriminator_learning_rate):
-            check(math.isfinite(rate) and 1e-6 <= rate <= 1e-2, "learning rates must be 1e-6 to 1e-2")
+            # up to 10: a too-large rate is a lesson (the run stops itself as diverged), not a danger to the server
+            check(math.isfinite(rate) and 1e-6 <= rate <= MAX_LEARNING_RATE, "learning rates must be 1e-6 to 10")
         check(self.gan_loss in GAN_LOSSES, f"GAN loss must be one of {', '.join(GAN_LOSSES)}")
         check(1 <= self.latent_dim <= 256, "latent size must be 1 to 256")
         check(math.isfinite(self.beta) and 0.0 <= self.beta <= 20.0, "β must be 0 to 20")

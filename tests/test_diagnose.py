@@ -49,7 +49,7 @@ def gpt_run(train, validation):
     for i, loss in enumerate(train):
         step = i + 1
         quality = {VALIDATION_KEY: validation[step]} if step in validation else None
-        points.append(Point(step=step, losses={"loss": loss}, quality=quality))
+        points.append(Point(step=step, losses={"train": loss}, quality=quality))
     return points
 
 
@@ -94,3 +94,19 @@ def test_a_real_run_with_a_huge_learning_rate_stops_itself_and_says_why():
     assert all(math.isfinite(v) for event in seen for v in event.losses.values())  # no NaN reaches a curve
     assert caught.value.step == len(seen) + 1 < 200
     assert "too high" in str(caught.value) and "10000" in str(caught.value)
+
+
+def test_a_loss_that_explodes_without_nan_stops_the_run_too():
+    """Adam seldom reaches NaN: a VAE at learning rate 5 sends its KL to 1e9 and keeps going. That is divergence."""
+    from genmodels.trainers import VAETrainConfig, VAETrainer
+    from genmodels.vae import VAEConfig
+
+    images = torch.rand(256, 1, 28, 28).round()
+    trainer = VAETrainer(VAEConfig(latent_dim=16), VAETrainConfig(steps=200, batch_size=64, lr=5.0, seed=1), images)
+    with pytest.raises(TrainingDiverged) as caught:
+        for _ in trainer.run(threading.Event()):
+            pass
+    assert caught.value.step < 100 and "Divergence: the loss became" in str(caught.value)
+    # a healthy run at the usual rate never trips it
+    healthy = VAETrainer(VAEConfig(latent_dim=16), VAETrainConfig(steps=60, batch_size=64, lr=1e-3, seed=1), images)
+    assert len(list(healthy.run(threading.Event()))) == 60

@@ -20,7 +20,7 @@ def test_a_reasonable_spec_passes():
         ({"steps": 10**6}, "steps"),
         ({"batch_size": 10_000}, "batch"),
         ({"learning_rate": float("nan")}, "learning rates"),
-        ({"discriminator_learning_rate": 1.0}, "learning rates"),
+        ({"discriminator_learning_rate": 11.0}, "learning rates"),
         ({"gan_loss": "bce"}, "GAN loss"),
         ({"latent_dim": 0}, "latent"),
         ({"beta": float("inf")}, "β"),

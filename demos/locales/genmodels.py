@@ -140,7 +140,7 @@ ZH = {
     "steps must be 1 to {limit} on this server": "在这台服务器上，步数必须在 1 到 {limit} 之间",
     "seed must be a whole number from 0 to 2147483647": "随机种子必须是 0 到 2147483647 之间的整数",
     "batch size must be 2 to 256": "批大小必须在 2 到 256 之间",
-    "learning rates must be 1e-6 to 1e-2": "学习率必须在 1e-6 到 1e-2 之间",
+    "learning rates must be 1e-6 to 10": "学习率必须在 1e-6 到 10 之间",
     "GAN loss must be one of {choices}": "GAN 损失函数必须是以下之一：{choices}",
     "latent size must be 1 to 256": "潜变量维度必须在 1 到 256 之间",
     "β must be 0 to 20": "β 必须在 0 到 20 之间",
