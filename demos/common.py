@@ -183,8 +183,11 @@ _in_flight_lock = threading.Lock()
 
 @contextlib.contextmanager
 def one_at_a_time(session: str | None, kind: str):
-    """Count a request of `kind` in flight for `session`; refuse it when the session already has its share."""
-    if session is None:
+    """Count a request of `kind` in flight for `session`; refuse it when the session already has its share.
+
+    Kind "page" (the handlers a page runs by itself when it opens) is not counted: a page fires a fixed handful of
+    them at once, and refusing one would leave a tab half drawn."""
+    if session is None or kind not in IN_FLIGHT_PER_SESSION:
         yield
         return
     key, limit = (session, kind), IN_FLIGHT_PER_SESSION[kind]

@@ -266,8 +266,12 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
         )
         demo.load(with_session(lambda: gr.update(choices=registry.names("gan"))), None, model, api_visibility="private")
         first = demo.load(
-            friendly(tab.model_info), model, [digit, model_info], api_visibility="private", preprocess=False
-        ).then(friendly(tab.sample), sample_inputs, [picture, info], api_visibility="private", **heavy)
+            friendly(tab.model_info, kind="page"),
+            model,
+            [digit, model_info],
+            api_visibility="private",
+            preprocess=False,
+        ).then(friendly(tab.sample, kind="page"), sample_inputs, [picture, info], api_visibility="private", **heavy)
         for event in (sampled, reseeded, first):
             then_describe(event, picture)
         then_describe(walked, walk_strip, walk_gif)

@@ -67,6 +67,19 @@ class Experiment:
         return [f"exp.{self.key}.option{i + 1}" for i in range(self.options)]
 
 
+def verdict(prediction: int, options: list[str], answer: int) -> str:
+    """Whether the prediction (an option's index, -1 if skipped) was right, in the request's language."""
+    if prediction < 0:
+        return tr("You skipped the prediction. The answer: {answer}.", answer=tr(options[answer]))
+    if prediction == answer:
+        return tr("Your prediction, “{choice}”, was right.", choice=tr(options[prediction]))
+    return tr(
+        "Your prediction was “{choice}”; what happened: {answer}.",
+        choice=tr(options[prediction]),
+        answer=tr(options[answer]),
+    )
+
+
 class ExperimentPanel:
     """The experiments fold of one tab: pick, predict (or skip), run, then open the explanation."""
 
@@ -124,21 +137,11 @@ class ExperimentPanel:
             prediction = -1
         prediction = integer(prediction, "Your prediction", -1, experiment.options - 1, notices)
         outcome = experiment.run()
-        options = experiment.option_keys()
-        if prediction < 0:
-            verdict = tr("You skipped the prediction. The answer: {answer}.", answer=tr(options[experiment.answer]))
-        elif prediction == experiment.answer:
-            verdict = tr("Your prediction, “{choice}”, was right.", choice=tr(options[prediction]))
-        else:
-            verdict = tr(
-                "Your prediction was “{choice}”; what happened: {answer}.",
-                choice=tr(options[prediction]),
-                answer=tr(options[experiment.answer]),
-            )
+        said = verdict(prediction, experiment.option_keys(), experiment.answer)
         picture = picture_file(outcome.picture) if outcome.picture is not None else None
         bars = outcome.bars if outcome.bars is not None else pd.DataFrame(columns=BAR_COLUMNS)
         lines = outcome.lines if outcome.lines is not None else pd.DataFrame(columns=LINE_COLUMNS)
-        explanation = f"**{verdict}**\n\n{tr(f'exp.{key}.explain')}"
+        explanation = f"**{said}**\n\n{tr(f'exp.{key}.explain')}"
         return picture, bars, lines, notices.markdown() + outcome.result, explanation
 
     def wire(self) -> None:

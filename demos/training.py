@@ -4,20 +4,22 @@ import os
 import secrets
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
 from genmodels.checkpoints import recover_interrupted_saves
-from genmodels.data import DatasetUnavailable
+from genmodels.data import DatasetUnavailable, load_shakespeare
+from genmodels.diagnose import ENTROPY_KEY, Point, diagnose
 from genmodels.imaging import grid
 from genmodels.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, JobManager, ProcessTrainingJob, TrainingJob
+from genmodels.metrics import classify, diversity
 from genmodels.ownership import RunAccessError, RunOwners, current_session, publish_all
 from genmodels.registry import Registry
 from genmodels.text_models import TextModels
-from genmodels.trainers import GAN_LOSSES
+from genmodels.trainers import GAN_LOSSES, GANTrainer, Trainer
 from genmodels.training_runs import MAX_LEARNING_RATE, MAX_STEPS, MAX_TEXT_CHARACTERS, STATES_DIR, Run, RunSpec
 
 from .common import (
@@ -38,6 +40,7 @@ from .common import (
     within_lesson,
 )
 from .i18n import T, current_language, tr, translate_message
+from .learn import LATEX, learn_panel, verdict
 from .locales import ZH
 
 FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT (text)": "chargpt"}
@@ -52,6 +55,26 @@ LOSS_TYPES = {"step": "int64", "loss": "float64", "series": "object"}
 QUALITY_COLUMNS = ["step", "value", "series"]
 QUALITY_TYPES = {"step": "int64", "value": "float64", "series": "object"}
 MAX_JOBS = int(os.environ.get("GENLAB_MAX_TRAINING_JOBS", "1"))
+HIDDEN_QUALITY = {"most common digit"}  # kept for the diagnosis, not a curve
+SETTING_NAMES = ("family", "steps", "seed", "batch", "lr", "lr_d", "loss", "conditional", "latent", "beta", "layers",
+                 "heads", "width", "context", "source", "pasted")  # fmt: skip
+DEFAULTS = {"family": "GAN (MNIST digits)", "steps": 300, "seed": 0, "batch": 64, "lr": 2e-4, "lr_d": 2e-4,
+            "loss": "hinge", "conditional": False, "latent": 64, "beta": 1.0, "layers": 2, "heads": 4, "width": 64,
+            "context": 64, "source": "Tiny Shakespeare", "pasted": ""}  # fmt: skip
+FAILURES = ("mode collapse", "posterior collapse", "divergence", "overfitting")
+# One-click runs that break in a way to recognise (issue 12, item 4): each within about two minutes on 2 CPU cores.
+# The diagnosis each must produce is checked on the real runs in tests/integration/test_break_it.py.
+# The third part holds settings the tab has no control for; they stay with the run name break_it returns.
+BREAK_IT = {
+    "collapse": ("mode collapse", {"family": "GAN (MNIST digits)", "steps": 120, "batch": 32, "lr": 3e-3,
+                                   "lr_d": 1e-5, "loss": "nonsaturating"}, {"init_from": "gan-mnist"}),
+    "posterior": ("posterior collapse", {"family": "VAE (MNIST digits)", "steps": 200, "lr": 1e-3, "latent": 16,
+                                         "beta": 20.0}, {}),
+    "divergence": ("divergence", {"family": "VAE (MNIST digits)", "steps": 300, "lr": 5.0, "latent": 16}, {}),
+    "overfit": ("overfitting", {"family": "char-GPT (text)", "steps": 200, "lr": 3e-3, "width": 128,
+                                "source": "text pasted below", "pasted": "tiny"}, {}),
+}  # fmt: skip
+OVERFIT_CHARACTERS = 3_000  # the first 3,000 characters of Tiny Shakespeare: too little text for this model
 
 
 def curve_name(series: str) -> str:
@@ -65,6 +88,7 @@ class TrainingTab:
         self.registry, self.text_models, self.manager = registry, text_models, manager
         self.owners = RunOwners()
         self._active: set[str] = set()  # runs training or waiting now: never evicted
+        self._presets: dict[str, dict] = {}  # run name -> break-it settings the tab has no control for
         self._active_lock = threading.Lock()
 
     def default_name(self, family: str = "GAN (MNIST digits)") -> str:
@@ -156,6 +180,11 @@ class TrainingTab:
                 tr("Expected {expected} settings, got {count}.", expected=SETTINGS_COUNT + 3, count=len(values))
             )
         spec, notices = self._spec(*values[:SETTINGS_COUNT])
+        with self._active_lock:
+            preset = self._presets.pop(spec.name, None)
+        if preset:  # a break-it run: its starting weights (see break_it)
+            spec = replace(spec, **preset)
+            spec.validate()
         source, pasted, upload = values[SETTINGS_COUNT:]
         recover_interrupted_saves(STATES_DIR)
         has_state = (STATES_DIR / spec.name / "trainer.json").is_file()
@@ -196,13 +225,14 @@ class TrainingTab:
         yield from self.start(*args, resume=True)
 
     def _follow(self, job: TrainingJob, spec: RunSpec, notices: Notices):
-        losses, quality, seen = [], [], 0
+        losses, quality, seen, points, meter = [], [], 0, [], None
         preview, sample = None, ""
         try:
             while True:
                 updates, status = job.snapshot(seen)
                 seen += len(updates)
                 for update in updates:
+                    points.append(Point(update.step, dict(update.losses), update.quality))
                     losses += [
                         {"step": update.step, "loss": value, "series": key} for key, value in update.losses.items()
                     ]
@@ -221,7 +251,15 @@ class TrainingTab:
                         )
                         alt = judge_description(self.registry, what, update.preview)
                         preview = described(picture_file(grid(update.preview, scale=2)), alt)
-                yield job, *self._view(job, status, losses, quality, preview, sample, notices), *self._pickers(None)
+                        if spec.family == "gan":
+                            meter = self._meter(update.preview)
+                yield (
+                    job,
+                    *self._view(
+                        job, status, losses, quality, preview, sample, notices, self._banner(spec, points, meter)
+                    ),
+                    *self._pickers(None),
+                )
                 if status.state in (FINISHED, STOPPED, FAILED):  # the snapshot's state: job.done may be newer
                     break
                 time.sleep(REFRESH_SECONDS)
@@ -230,13 +268,34 @@ class TrainingTab:
                 self.registry.refresh()
             yield (
                 job,
-                *self._view(job, status, losses, quality, preview, sample, notices),
+                *self._view(job, status, losses, quality, preview, sample, notices, self._banner(spec, points, meter)),
                 *self._pickers(spec.name),
             )
         finally:
             job.stop()  # a closed page or a cancelled request ends its run (it still saves what it learned)
 
-    def _view(self, job, status, losses, quality, preview, sample, notices):
+    def _meter(self, images) -> str | None:
+        """The diversity meter of a preview (GAN runs): the judge's class histogram, entropy and Inception score."""
+        if "mnist-classifier" not in self.registry.names("classifier"):
+            return None
+        meter = diversity(classify(self.registry.load("mnist-classifier", "classifier"), images)[0])
+        histogram = " ".join(f"{digit}:{share:.0%}" for digit, share in enumerate(meter["histogram"]))
+        return tr(
+            "Diversity of the samples above: class entropy {entropy:.2f} bits of 3.32 · Inception score {score:.2f} "
+            "· the judge reads {histogram}",
+            entropy=meter["entropy_bits"],
+            score=meter["inception_score"],
+            histogram=histogram,
+        )
+
+    @staticmethod
+    def _banner(spec: RunSpec, points: list[Point], meter: str | None) -> str:
+        """The failure the run shows, named with a fix, as soon as the detector sees it; then the diversity meter."""
+        found = diagnose(spec.family, points, {"learning_rate": spec.learning_rate, "beta": spec.beta})
+        banner = f"🚩 {translate_message(found.message)}\n\n" if found is not None else ""
+        return banner + (f"{meter}\n\n" if meter else "")
+
+    def _view(self, job, status, losses, quality, preview, sample, notices, banner=""):
         if status.state == QUEUED:
             text = tr(
                 "Waiting for a free trainer: position {position} in the queue.",
@@ -265,11 +324,16 @@ class TrainingTab:
                 text += tr(" Only you see it until you share it with the class (Your runs, below).")
         else:
             text = translate_message(status.message)
+            if status.message.startswith("Divergence:"):
+                text = f"🚩 {text}"
+        text = banner + text
+        quality = [row for row in quality if row["series"] not in HIDDEN_QUALITY]
         frame = pd.DataFrame(losses[-3000:], columns=["step", "loss", "series"]).astype(LOSS_TYPES)
-        # The first quality measure gets its own plot; the others (distances, nats) share the second.
-        first = quality[0]["series"] if quality else None
-        score = pd.DataFrame([row for row in quality if row["series"] == first], columns=QUALITY_COLUMNS)
-        others = pd.DataFrame([row for row in quality if row["series"] != first], columns=QUALITY_COLUMNS)
+        # The first quality measure (and the class entropy, on a similar scale) get their own plot; the others
+        # (distances, nats) share the second.
+        first = {quality[0]["series"], ENTROPY_KEY} if quality else set()
+        score = pd.DataFrame([row for row in quality if row["series"] in first], columns=QUALITY_COLUMNS)
+        others = pd.DataFrame([row for row in quality if row["series"] not in first], columns=QUALITY_COLUMNS)
         for table in (frame, score, others):  # the curves' names in the reader's language
             table["series"] = table["series"].map(curve_name)
         # An empty first frame would fix a plot's colour scale with no series in it: send nothing until there is data.
@@ -277,6 +341,32 @@ class TrainingTab:
             f if len(f) else gr.update() for f in (frame, score.astype(QUALITY_TYPES), others.astype(QUALITY_TYPES))
         ]
         return *plots, preview, sample, notices.markdown() + text
+
+    def break_it(self, key, prediction):
+        """Set up one of the runs that break: every setting, a fresh name, and the explanation for its fold.
+
+        The page then starts it as Start would (/train_start with these settings)."""
+        notices = Notices()
+        key = choice(key, "Failure", list(BREAK_IT))
+        failure, settings, extra = BREAK_IT[key]
+        options = [f"exp.training.option.{name}" for name in FAILURES]
+        if prediction is None or prediction == "":
+            prediction = -1
+        prediction = integer(prediction, "Your prediction", -1, len(FAILURES) - 1, notices)
+        values = {**DEFAULTS, **settings}
+        if values["pasted"] == "tiny":
+            values["pasted"] = load_shakespeare()[:OVERFIT_CHARACTERS]
+        name = f"break-{key}-{secrets.token_hex(3)}"
+        if extra:
+            with self._active_lock:
+                self._presets[name] = extra
+                while len(self._presets) > 1000:  # names asked for and never started
+                    self._presets.pop(next(iter(self._presets)))
+        explanation = (
+            f"**{verdict(prediction, options, FAILURES.index(failure))}**\n\n{tr(f'exp.training.{key}.explain')}"
+        )
+        ordered = [values[setting] for setting in SETTING_NAMES]
+        return ordered[0], name, *ordered[1:], notices.markdown() + explanation
 
     def _pickers(self, selected: str | None):
         if selected is None:
@@ -365,7 +455,7 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                     conditional = gr.Checkbox(False, label=T("Class-conditional"))
                 with gr.Accordion(T("GAN and VAE"), open=False):
                     latent = gr.Slider(2, 128, 64, step=1, label=T("Latent size"))
-                    beta = gr.Slider(0.0, 10.0, 1.0, step=0.1, label=T("VAE β"))
+                    beta = gr.Slider(0.0, 20.0, 1.0, step=0.1, label=T("VAE β"))
                 with gr.Accordion(T("char-GPT"), open=False):
                     with gr.Row():
                         layers = gr.Slider(1, 6, 2, step=1, label=T("Layers"))
@@ -400,6 +490,30 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                 preview = gr.Image(label=T("Samples from fixed noise"), type="numpy", format="png", interactive=False)
                 sample = gr.Textbox(label=T("Text sample"), lines=5, interactive=False)
 
+        with gr.Accordion(T("Break it: four failures to recognise"), open=False, elem_id="break-it"):
+            breaking = gr.Dropdown(
+                [(T(f"exp.training.{key}.title"), key) for key in BREAK_IT], value="collapse", label=T("Run")
+            )
+            break_question = gr.Markdown(T("exp.training.collapse.question"))
+            break_prediction = gr.Radio(
+                [(T(f"exp.training.option.{name}"), index) for index, name in enumerate(FAILURES)],
+                label=T("Your prediction (or skip it)"),
+            )
+            break_start = gr.Button(T("Start this run"), variant="primary", elem_id="break-start")
+            with gr.Accordion(T("What happened, and why"), open=False) as break_fold:
+                break_explanation = gr.Markdown(latex_delimiters=LATEX)
+        learn_panel(
+            "training",
+            [
+                (GANTrainer._d_loss, "The discriminator's loss for each GAN loss the Training tab offers."),
+                (GANTrainer._g_loss, "The generator's loss for each GAN loss."),
+                (GANTrainer.train_step, "One GAN training step: a discriminator update, then a generator update, then "
+                                       "the moving average of the generator."),
+                (Trainer.run, "The loop every trainer shares; a loss that becomes NaN, infinite or explodes "
+                              "stops the run here."),
+            ],
+        )  # fmt: skip
+
         register(demo, {"tab.Training": tab_block, "training.family": family, "training.steps": steps})
         inputs = [
             job,
@@ -427,7 +541,27 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
         run_options = {"concurrency_limit": None, "show_progress": "hidden", "preprocess": False}
         started = start.click(friendly(tab.start), inputs, outputs, api_name="train_start", **run_options)
         resumed = resume.click(friendly(tab.resume), inputs, outputs, api_name="train_resume", **run_options)
-        for event in (started, resumed):
+        breaking.change(
+            lambda key: (
+                tr(f"exp.training.{key}.question") if key in BREAK_IT else "",
+                None,
+                "",
+                gr.update(open=False),
+            ),
+            breaking,
+            [break_question, break_prediction, break_explanation, break_fold],
+            api_visibility="private",
+        )
+        settings = [family, name, steps, seed, batch, lr, lr_d, loss, conditional, latent, beta, layers, heads, width,
+                    context, source, pasted]  # fmt: skip
+        broken = break_start.click(
+            friendly(tab.break_it),
+            [breaking, break_prediction],
+            [*settings, break_explanation],
+            api_name="train_break_it",
+            preprocess=False,
+        ).success(friendly(tab.start), inputs, outputs, api_visibility="private", **run_options)
+        for event in (started, resumed, broken):
             then_describe(event, preview)
         stop.click(with_session(tab.stop), job, status, api_name="train_stop", preprocess=False)
         share.click(friendly(tab.share), [mine, shared], [mine_status, mine], api_name="train_share", preprocess=False)

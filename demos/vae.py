@@ -394,7 +394,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
         register(demo, {"tab.VAE": tab_block, "vae.model": model})
         model.change(friendly(tab.model_info), model, model_info, api_name="vae_model_info", preprocess=False)
         demo.load(with_session(lambda: gr.update(choices=registry.names("vae"))), None, model, api_visibility="private")
-        demo.load(friendly(tab.model_info), model, model_info, api_visibility="private", preprocess=False)
+        demo.load(friendly(tab.model_info, kind="page"), model, model_info, api_visibility="private", preprocess=False)
         for name, (index, use_digit, sketch, upload, prepared, reconstruction, code, note) in (("a", a), ("b", b)):
             encode_step = {
                 "fn": friendly(tab.encode_one),
@@ -423,8 +423,10 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             ).then(**encode_step, api_visibility="private", preprocess=False, **heavy)
             then_describe(encoded, prepared, reconstruction)
             encoded = demo.load(
-                friendly(tab.prepare_digit), index, [prepared, note], api_visibility="private", preprocess=False
-            ).then(**encode_step, api_visibility="private", preprocess=False, **heavy)
+                friendly(tab.prepare_digit, kind="page"), index, [prepared, note], api_visibility="private",
+                preprocess=False,
+            ).then(**{**encode_step, "fn": friendly(tab.encode_one, kind="page")}, api_visibility="private",
+                   preprocess=False, **heavy)  # fmt: skip
             then_describe(encoded, prepared, reconstruction)
         for side in (a, b):
             encoded = model.change(

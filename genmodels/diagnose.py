@@ -3,8 +3,8 @@ to try instead.
 
 A run's curves are a list of Points (step, the step's losses, and the occasional quality measure). Each detector
 looks for the signature a student must learn to recognise:
-- mode collapse (GAN): the judge's class histogram of the samples narrows; class entropy falls below
-  COLLAPSE_ENTROPY_BITS (a generator drawing all ten digits equally has log2(10) = 3.32 bits);
+- mode collapse (GAN): the judge's class histogram of the samples narrows; class entropy falls from above
+  COLLAPSE_FROM_BITS to below COLLAPSE_ENTROPY_BITS (all ten digits drawn equally: log2(10) = 3.32 bits);
 - posterior collapse (VAE): the KL term falls to about zero, so the latent code carries no information and every
   reconstruction is the same average blur;
 - divergence (any): a loss becomes NaN, infinite or explodes (the trainers stop there: trainers.TrainingDiverged);
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 FULL_ENTROPY_BITS = math.log2(10)
 COLLAPSE_ENTROPY_BITS = 1.5  # fewer than about three digits' worth of variety
+COLLAPSE_FROM_BITS = 2.5  # ... after the samples had covered most digits
 POSTERIOR_COLLAPSE_KL_NATS = 0.5  # per image, summed over latent dimensions
 OVERFIT_RISE_NATS = 0.03  # validation loss this far above its best, with training loss still falling
 ENTROPY_KEY = "class entropy (bits)"
@@ -27,9 +28,9 @@ VALIDATION_KEY = "validation loss (nats/char)"
 TRAIN_KEY = "train"  # the character GPT trainer's loss
 
 MODE_COLLAPSE = (
-    "Mode collapse: the generator now draws only a few kinds of digit (class entropy {entropy:.2f} bits, of "
-    "{full:.2f} for all ten alike; most samples read as {top}). Try lower learning rates, the hinge loss, or "
-    "a discriminator that learns no faster than the generator."
+    "Mode collapse: the generator's samples have lost their variety and crowd onto a few patterns (class entropy "
+    "{entropy:.2f} bits, of {full:.2f} for all ten digits alike; most samples read as {top}). Try lower learning "
+    "rates, the hinge loss, or a discriminator that learns as fast as the generator."
 )
 POSTERIOR_COLLAPSE = (
     "Posterior collapse: the KL term is {kl:.2f} nats, so the code z carries almost no information and every "
@@ -88,14 +89,19 @@ def diverged(points: list[Point], learning_rate: float) -> Diagnosis | None:
     return None
 
 
-def mode_collapse(points: list[Point], histogram: list[float] | None = None) -> Diagnosis | None:
-    """The latest quality measure's class entropy below COLLAPSE_ENTROPY_BITS (after the first measure)."""
+def mode_collapse(points: list[Point]) -> Diagnosis | None:
+    """Class entropy that had reached COLLAPSE_FROM_BITS and has fallen below COLLAPSE_ENTROPY_BITS.
+
+    A fresh GAN's first samples are blobs the judge reads as one digit (entropy 0): that is not collapse yet, since
+    the generator never covered the digits. Collapse is variety found, then lost.
+    """
     measured = [p for p in points if p.quality and ENTROPY_KEY in p.quality]
     if len(measured) < 2:
         return None
     latest = measured[-1]
     entropy = latest.quality[ENTROPY_KEY]
-    if entropy >= COLLAPSE_ENTROPY_BITS:
+    peak = max(p.quality[ENTROPY_KEY] for p in measured[:-1])
+    if entropy >= COLLAPSE_ENTROPY_BITS or peak < COLLAPSE_FROM_BITS:
         return None
     top = latest.quality.get("most common digit")
     top = "?" if top is None else str(int(top))

@@ -11,11 +11,19 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .chargpt import CharGPTConfig
-from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, RUNS_DIR, make_card, recover_interrupted_saves, save_checkpoint
+from .checkpoints import (
+    CHECKPOINTS_DIR,
+    MODELS_DIR,
+    RUNS_DIR,
+    load_checkpoint,
+    make_card,
+    recover_interrupted_saves,
+    save_checkpoint,
+)
 from .classifier import MNISTClassifier
 from .data import load_shakespeare, mnist_splits, split_text, to_signed
 from .diagnose import ENTROPY_KEY
-from .gan import GANConfig
+from .gan import GAN, GANConfig
 from .metrics import (
     classify,
     diversity,
@@ -65,6 +73,7 @@ class RunSpec:
     heads: int = 4
     width: int = 64
     context: int = 64
+    init_from: str = ""  # GANs: start from a shipped GAN's generator and discriminator instead of random weights
 
     def validate(self) -> None:
         def check(condition: bool, message: str) -> None:
@@ -87,6 +96,24 @@ class RunSpec:
         check(1 <= self.heads <= 8 and self.width % self.heads == 0, "heads must be 1 to 8 and divide the width")
         check(16 <= self.width <= 256, "width must be 16 to 256")
         check(8 <= self.context <= 256, "context must be 8 to 256 characters")
+        if self.init_from:
+            check(self.family == "gan" and self.init_from in SHIPPED_GANS, "a run can start only from a shipped GAN")
+            config = SHIPPED_GANS[self.init_from]
+            check(
+                config == (self.latent_dim, self.conditional),
+                f"{self.init_from} needs latent size {config[0]} and conditional {config[1]}",
+            )
+
+
+# The shipped GANs a run may start from, with (latent size, conditional) a run must match.
+SHIPPED_GANS = {"gan-mnist": (64, False), "cgan-mnist": (64, True)}
+
+
+def start_from(trainer: GANTrainer, gan: GAN) -> None:
+    """Give a fresh GAN trainer a trained GAN's generator (also as its moving average) and discriminator."""
+    trainer.G.load_state_dict(gan.generator.state_dict())
+    trainer.ema.load_state_dict(gan.generator.state_dict())
+    trainer.D.load_state_dict(gan.discriminator.state_dict())
 
 
 def preview_every(steps: int) -> int:
@@ -118,10 +145,14 @@ class Run:
                     loss=spec.gan_loss,
                     seed=spec.seed,
                     preview_every=every,
+                    # from trained weights the run is about what the generator does now: a short moving average
+                    ema_decay=0.9 if spec.init_from else GANTrainConfig.ema_decay,
                 ),
                 to_signed(train.images),
                 train.labels,
             )
+            if spec.init_from:
+                start_from(self.trainer, load_checkpoint(GAN, CHECKPOINTS_DIR / spec.init_from))
         elif spec.family == "vae":
             self.trainer = VAETrainer(
                 VAEConfig(latent_dim=spec.latent_dim, beta=spec.beta),

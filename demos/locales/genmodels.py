@@ -149,9 +149,9 @@ ZH = {
     "width must be 16 to 256": "宽度必须在 16 到 256 之间",
     "context must be 8 to 256 characters": "上下文长度必须在 8 到 256 个字符之间",
     # diagnose.py: what went wrong in a run, and what to try
-    "Mode collapse: the generator now draws only a few kinds of digit (class entropy {entropy:.2f} bits, of {full:.2f} for all ten alike; most samples read as {top}). Try lower learning rates, the hinge loss, or a discriminator that learns no faster than the generator.": (
-        "模式崩溃：生成器现在只画少数几种数字（类别熵 {entropy:.2f} bits，十个数字均匀出现时为 {full:.2f}；"
-        "大多数样本被识别为 {top}）。试试更低的学习率、hinge 损失，或者让判别器学得不比生成器快。"
+    "Mode collapse: the generator's samples have lost their variety and crowd onto a few patterns (class entropy {entropy:.2f} bits, of {full:.2f} for all ten digits alike; most samples read as {top}). Try lower learning rates, the hinge loss, or a discriminator that learns as fast as the generator.": (
+        "模式崩溃：生成器的样本失去了多样性，挤到少数几种模式上（类别熵 {entropy:.2f} 比特，十个数字同样多时为 {full:.2f}；"
+        "多数样本被读作 {top}）。试试更低的学习率、hinge 损失，或让判别器和生成器学得一样快。"
     ),
     "Posterior collapse: the KL term is {kl:.2f} nats, so the code z carries almost no information and every reconstruction is the same average digit. β = {beta:g} makes information too expensive: try β = 1, or raise β slowly from 0 (KL warm-up).": (
         "后验崩溃：KL 项只有 {kl:.2f} nats，编码 z 几乎不携带任何信息，每个重建结果都是同一个平均数字。"
