@@ -290,6 +290,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
         )
         experiments = ExperimentPanel("gan", gan_experiments(registry), IMAGES)
         experiments.wire()
+        register(demo, {"experiment.gan": experiments.picker, "experiment_box.gan": experiments.box})
     return model
 
 

@@ -86,7 +86,8 @@ class ExperimentPanel:
     def __init__(self, tab: str, experiments: list[Experiment], concurrency: dict):
         self.tab, self.experiments, self.concurrency = tab, {e.key: e for e in experiments}, concurrency
         first = experiments[0]
-        with gr.Accordion(T("Experiments: predict, run, explain"), open=False, elem_id=f"experiments-{tab}"):
+        with gr.Accordion(T("Experiments: predict, run, explain"), open=False, elem_id=f"experiments-{tab}") as box:
+            self.box = box
             self.picker = gr.Dropdown(
                 [(T(f"exp.{e.key}.title"), e.key) for e in experiments], value=first.key, label=T("Experiment")
             )

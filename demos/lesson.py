@@ -42,6 +42,15 @@ class LessonBar:
             else:
                 text += "\n\n" + tr("Step {number} of {total}: **{title}**", **values)
             text += f"\n\n{current.text}"
+            if current.experiment:
+                where = (
+                    "Experiment for this step: **{title}**. It is selected in the Training tab's Break it fold: "
+                    "predict, then start the run."
+                    if current.experiment.startswith("training.")
+                    else "Experiment for this step: **{title}**. It is selected in the tab's Experiments fold: "
+                    "predict, run, then open the explanation."
+                )
+                text += "\n\n" + tr(where, title=tr(f"exp.{current.experiment}.title"))
         locked = [tr(CONTROLS[name][1]) for name in sorted(lesson.locks)]
         if locked:
             text += "\n\n" + tr(
@@ -53,6 +62,24 @@ class LessonBar:
         controls = getattr(demo, "genlab_controls", {})
         tab_keys = [f"tab.{tab}" for tab in TABS if f"tab.{tab}" in controls]
         control_keys = [name for name in CONTROLS if name in controls]
+        # Each tab's experiment picker and its fold: a step with an experiment selects it and opens the fold.
+        experiment_tabs = [tab for tab in ("gan", "vae", "text", "training") if f"experiment.{tab}" in controls]
+        experiment_outputs = [controls[f"experiment.{tab}"] for tab in experiment_tabs]
+        experiment_outputs += [controls[f"experiment_box.{tab}"] for tab in experiment_tabs]
+
+        def experiment_updates(lesson: Lesson | None, step: int) -> list:
+            steps = lesson.steps if lesson is not None else ()
+            chosen = steps[max(0, min(step, len(steps) - 1))].experiment if steps else None
+            pickers, boxes = [], []
+            for tab in experiment_tabs:
+                if chosen and chosen.split(".")[0] == tab:
+                    pickers.append(gr.update(value=chosen.split(".", 1)[1] if tab == "training" else chosen))
+                    boxes.append(gr.update(open=True))
+                else:
+                    pickers.append(gr.update())
+                    boxes.append(gr.update())
+            return pickers + boxes
+
         outputs = [
             self.box,
             self.text,
@@ -61,6 +88,7 @@ class LessonBar:
             self.style,
             tabs,
             *(controls[k] for k in tab_keys + control_keys),
+            *experiment_outputs,
         ]
 
         def on_load(request: gr.Request):
@@ -81,7 +109,13 @@ class LessonBar:
                     problem = translate_message(problem)
                 updates = [gr.update(visible=shown), self.render(lesson, 0, problem), 0, language]
             if lesson is None:
-                return [*updates, "", gr.update(), *(gr.update() for _ in tab_keys + control_keys)]
+                return [
+                    *updates,
+                    "",
+                    gr.update(),
+                    *(gr.update() for _ in tab_keys + control_keys),
+                    *(gr.update() for _ in experiment_outputs),
+                ]
             hidden = [tab for tab in TABS if tab not in lesson.tabs]
             rules = "".join(f'button[role=tab][data-tab-id="{tab}"] {{ display: none !important; }}' for tab in hidden)
             updates.append(f"<style>{rules}</style>" if rules else "")
@@ -96,16 +130,18 @@ class LessonBar:
                 if key in CAPPABLE and key in lesson.caps:
                     change["maximum"] = lesson.caps[key]
                 updates.append(gr.update(**change) if change else gr.update())
-            return updates
+            return updates + experiment_updates(lesson, 0)
 
         def move(by: int):
             def handler(step, request: gr.Request):
                 lesson = lesson_of(session_of(request))
                 if lesson is None or not lesson.steps:
-                    return gr.update(), step
+                    return gr.update(), step, gr.update(), *(gr.update() for _ in experiment_outputs)
                 step = max(0, min(int(step or 0) + by, len(lesson.steps) - 1))
+                current = lesson.steps[step]
+                selected = gr.update(selected=current.tab) if current.tab else gr.update()
                 with language_scope(language_of(request)):
-                    return self.render(lesson, step), step
+                    return self.render(lesson, step), step, selected, *experiment_updates(lesson, step)
 
             return handler
 
@@ -114,5 +150,6 @@ class LessonBar:
         # the page script's language switch (app.py), which also tells the server through its cookie.
         switch = "(lang) => { if (lang) window.genlabSetLocale(lang); }"
         loaded.then(None, self.language, None, js=switch, api_visibility="private", queue=False)
-        self.previous.click(move(-1), self.step, [self.text, self.step], api_visibility="private", queue=False)
-        self.next.click(move(1), self.step, [self.text, self.step], api_visibility="private", queue=False)
+        moved = [self.text, self.step, tabs, *experiment_outputs]
+        self.previous.click(move(-1), self.step, moved, api_visibility="private", queue=False)
+        self.next.click(move(1), self.step, moved, api_visibility="private", queue=False)

@@ -402,4 +402,5 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
         )
         experiments = ExperimentPanel("text", text_experiments(models), TEXT)
         experiments.wire()
+        register(demo, {"experiment.text": experiments.picker, "experiment_box.text": experiments.box})
     return model

@@ -490,7 +490,7 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                 preview = gr.Image(label=T("Samples from fixed noise"), type="numpy", format="png", interactive=False)
                 sample = gr.Textbox(label=T("Text sample"), lines=5, interactive=False)
 
-        with gr.Accordion(T("Break it: four failures to recognise"), open=False, elem_id="break-it"):
+        with gr.Accordion(T("Break it: four failures to recognise"), open=False, elem_id="break-it") as break_box:
             breaking = gr.Dropdown(
                 [(T(f"exp.training.{key}.title"), key) for key in BREAK_IT], value="collapse", label=T("Run")
             )
@@ -514,7 +514,8 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
             ],
         )  # fmt: skip
 
-        register(demo, {"tab.Training": tab_block, "training.family": family, "training.steps": steps})
+        register(demo, {"tab.Training": tab_block, "training.family": family, "training.steps": steps,
+                        "experiment.training": breaking, "experiment_box.training": break_box})  # fmt: skip
         inputs = [
             job,
             family,

@@ -493,6 +493,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
         )
         experiments = ExperimentPanel("vae", vae_experiments(registry), IMAGES)
         experiments.wire()
+        register(demo, {"experiment.vae": experiments.picker, "experiment_box.vae": experiments.box})
     return model
 
 

@@ -13,6 +13,7 @@
     title = "Meet the generator"
     tab = "GAN"
     text = "Press Generate ..."
+    experiment = "gan.truncation"         # optional: the tab's one-click experiment this step opens
 
 `?lesson=NAME` opens lessons/NAME.toml for one page; GENLAB_LESSON=NAME makes it every request's lesson (a Space).
 A malformed file is refused with a message naming the file and line; the app then runs without it.
@@ -48,6 +49,9 @@ CONTROLS = {
 CAPPABLE = ("gan.grid", "gan.frames", "text.tokens", "training.steps")
 
 
+EXPERIMENT_PATTERN = re.compile(r"^(gan|vae|text|training)\.[a-z_]+$")
+
+
 class LessonError(ValueError):
     """A lesson file that cannot be used; the message names the file and, where it can, the line."""
 
@@ -57,6 +61,7 @@ class Step:
     title: str
     text: str
     tab: str | None = None
+    experiment: str | None = None  # "gan.truncation": the tab's one-click experiment this step runs
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,14 @@ def parse_lesson(name: str, text: str) -> Lesson:
             raise fail(f"step {index + 1} needs a title and a text", "steps")
         if step.get("tab") is not None and step["tab"] not in tabs:
             raise fail(f"step {index + 1}'s tab {step['tab']!r} is not among the lesson's tabs", "steps")
-        steps.append(Step(step["title"], step["text"], step.get("tab")))
+        experiment = step.get("experiment")
+        if experiment is not None and (
+            not isinstance(experiment, str)
+            or not EXPERIMENT_PATTERN.match(experiment)
+            or experiment.split(".")[0] != str(step.get("tab", "")).lower()
+        ):
+            raise fail(f"step {index + 1}'s experiment must be named <tab>.<name>, in the step's tab", "experiment")
+        steps.append(Step(step["title"], step["text"], step.get("tab"), experiment))
     return Lesson(
         name=name,
         title=title.strip(),

@@ -144,3 +144,24 @@ def test_the_lesson_frame_follows_the_page_and_the_lesson_text_stays_as_written(
     english = LessonBar.render(lesson, 1)
     assert "Step 2 of 4 · in the **Text** tab: **2. The candidates (10 min)**" in english
     assert "🔒 Fixed for this lesson: the language model." in english
+
+
+def test_the_45_minute_lesson_names_an_experiment_the_app_has_for_every_step():
+    from app import build_app
+
+    lesson = load_lesson("generative-models-in-45-minutes")
+    assert [s.tab for s in lesson.steps] == ["GAN"] * 3 + ["VAE"] * 2 + ["Text"] * 2 + ["Training"]
+    demo = build_app()
+    for step in lesson.steps:
+        tab, name = step.experiment.split(".", 1)
+        picker = demo.genlab_controls[f"experiment.{tab}"]
+        values = [choice[1] for choice in picker.choices]
+        assert (name if tab == "training" else step.experiment) in values, step.experiment
+
+
+@pytest.mark.parametrize("experiment", ['"vae.beta"', '"gan"', '"gan.Truncation"', "3", '"text.temperature"'])
+def test_a_step_experiment_must_be_the_steps_own_tabs(experiment):
+    text = f'title = "x"\ntabs = ["GAN", "Text"]\n[[steps]]\ntitle = "a"\ntab = "GAN"\ntext = "b"\nexperiment = {experiment}\n'
+    with pytest.raises(LessonError, match="line 7: step 1's experiment must be named"):
+        parse_lesson("bad", text)
+    parse_lesson("good", text.replace(f"experiment = {experiment}", 'experiment = "gan.paths"'))

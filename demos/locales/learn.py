@@ -101,6 +101,9 @@ EN = {
 }
 
 ZH = {
+    "step {index}'s experiment must be named <tab>.<name>, in the step's tab": "第 {index} 步的实验必须命名为 <标签页>.<名称>，且属于该步的标签页",
+    "Experiment for this step: **{title}**. It is selected in the tab's Experiments fold: predict, run, then open the explanation.": "这一步的实验：**{title}**。它已在该标签页的“实验”折叠区中选好：先预测，再运行，然后打开解释。",
+    "Experiment for this step: **{title}**. It is selected in the Training tab's Break it fold: predict, then start the run.": "这一步的实验：**{title}**。它已在训练页的“弄坏它”折叠区中选好：先预测，再开始训练。",
     "exp.training.option.mode collapse": "模式崩溃：样本收缩到少数几个数字",
     "exp.training.option.posterior collapse": "后验崩溃：编码 z 不携带任何信息",
     "exp.training.option.divergence": "发散：损失爆炸",

@@ -4,8 +4,6 @@
 import pytest
 from gradio_client import Client
 
-from genmodels.diagnose import COLLAPSE_ENTROPY_BITS, ENTROPY_KEY
-
 FAILURES = {
     "collapse": "Mode collapse",
     "posterior": "Posterior collapse",
@@ -19,7 +17,8 @@ def break_it(client, key, prediction):
     return settings, explanation
 
 
-@pytest.mark.parametrize("key", list(FAILURES))
+# The collapse run is walked in tests/integration/test_lesson_walkthrough.py (the lesson's last step).
+@pytest.mark.parametrize("key", [key for key in FAILURES if key != "collapse"])
 def test_each_break_it_run_names_its_failure(server, key):
     client = Client(server, verbose=False)
     settings, explanation = break_it(client, key, 0)
@@ -30,11 +29,6 @@ def test_each_break_it_run_names_its_failure(server, key):
     final = job.result()
     status = final[5]
     assert f"🚩 {FAILURES[key]}" in status, status[:400]
-    if key == "collapse":
-        # the promise the explanation makes: the class entropy really falls below the threshold it names
-        quality = final[1]["data"] if isinstance(final[1], dict) else []
-        entropies = [row[1] for row in quality if ENTROPY_KEY in str(row[2]) or "类别熵" in str(row[2])]
-        assert entropies and max(entropies) > 3.0 and entropies[-1] < COLLAPSE_ENTROPY_BITS, entropies
     if key == "divergence":
         assert "stopped itself without saving" in status
     assert updates  # it streamed

@@ -16,7 +16,7 @@ def run(client, tab, key, prediction):
 @pytest.mark.parametrize("key", GAN + VAE)
 def test_each_picture_experiment_runs_and_explains(client, key):
     tab = key.split(".")[0]
-    picture, bars, lines, result, explanation = run(client, tab, key, 1)
+    picture, _, _, result, explanation = run(client, tab, key, 1)
     assert picture and picture.endswith(".png")
     assert any(ch.isdigit() for ch in result)
     assert explanation.startswith("**Your prediction") and "was right" in explanation
@@ -31,7 +31,7 @@ def test_a_wrong_prediction_and_a_skipped_one_are_told_apart(client):
 
 
 def test_text_experiments_run_on_smollm2(client):
-    _, bars, _, result, explanation = run(client, "text", "text.top_p", 1)
+    *_, result, explanation = run(client, "text", "text.top_p", 1)
     assert "top-p 0.5 keeps" in result and "of 49,152 tokens" in result and "was right" in explanation
     _, _, _, result, explanation = run(client, "text", "text.repetition", 0)
     assert "Repetition penalty 1.3" in result and "what happened: Fall into a loop" in explanation
