@@ -161,7 +161,8 @@ def test_the_45_minute_lesson_names_an_experiment_the_app_has_for_every_step():
 
 @pytest.mark.parametrize("experiment", ['"vae.beta"', '"gan"', '"gan.Truncation"', "3", '"text.temperature"'])
 def test_a_step_experiment_must_be_the_steps_own_tabs(experiment):
-    text = f'title = "x"\ntabs = ["GAN", "Text"]\n[[steps]]\ntitle = "a"\ntab = "GAN"\ntext = "b"\nexperiment = {experiment}\n'
+    text = 'title = "x"\ntabs = ["GAN", "Text"]\n[[steps]]\ntitle = "a"\ntab = "GAN"\ntext = "b"\n'
+    text += f"experiment = {experiment}\n"
     with pytest.raises(LessonError, match="line 7: step 1's experiment must be named"):
         parse_lesson("bad", text)
     parse_lesson("good", text.replace(f"experiment = {experiment}", 'experiment = "gan.paths"'))
