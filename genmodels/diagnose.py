@@ -90,23 +90,29 @@ def diverged(points: list[Point], learning_rate: float) -> Diagnosis | None:
 
 
 def mode_collapse(points: list[Point]) -> Diagnosis | None:
-    """Class entropy that had reached COLLAPSE_FROM_BITS and has fallen below COLLAPSE_ENTROPY_BITS.
+    """Class entropy that had reached COLLAPSE_FROM_BITS and then fell below COLLAPSE_ENTROPY_BITS.
 
     A fresh GAN's first samples are blobs the judge reads as one digit (entropy 0): that is not collapse yet, since
-    the generator never covered the digits. Collapse is variety found, then lost.
+    the generator never covered the digits. Collapse is variety found, then lost. A collapsed generator often
+    wanders between a few modes (its entropy bobs up and down), so once seen, the run keeps its diagnosis, named at
+    its lowest point.
     """
     measured = [p for p in points if p.quality and ENTROPY_KEY in p.quality]
-    if len(measured) < 2:
-        return None
-    latest = measured[-1]
-    entropy = latest.quality[ENTROPY_KEY]
-    peak = max(p.quality[ENTROPY_KEY] for p in measured[:-1])
-    if entropy >= COLLAPSE_ENTROPY_BITS or peak < COLLAPSE_FROM_BITS:
-        return None
-    top = latest.quality.get("most common digit")
-    top = "?" if top is None else str(int(top))
-    values = {"entropy": entropy, "full": FULL_ENTROPY_BITS, "top": top}
-    return Diagnosis("mode collapse", latest.step, MODE_COLLAPSE, values)
+    for index, point in enumerate(measured):
+        if point.quality[ENTROPY_KEY] >= COLLAPSE_FROM_BITS:
+            after = measured[index + 1 :]
+            if after:
+                lowest = min(after, key=lambda p: p.quality[ENTROPY_KEY])
+                if lowest.quality[ENTROPY_KEY] < COLLAPSE_ENTROPY_BITS:
+                    top = lowest.quality.get("most common digit")
+                    values = {
+                        "entropy": lowest.quality[ENTROPY_KEY],
+                        "full": FULL_ENTROPY_BITS,
+                        "top": "?" if top is None else str(int(top)),
+                    }
+                    return Diagnosis("mode collapse", lowest.step, MODE_COLLAPSE, values)
+            break
+    return None
 
 
 def posterior_collapse(points: list[Point], beta: float, window: int = 50) -> Diagnosis | None:

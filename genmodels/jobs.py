@@ -160,8 +160,11 @@ class TrainingJob:
             stopped, result = self._train()
             self._record(state=STOPPED if stopped else FINISHED, result=result, message="Saved.")
         except Exception as error:
-            traceback.print_exc()
-            message = str(error) if isinstance(error, TrainingDiverged) else f"Training failed: {error}"
+            if isinstance(error, TrainingDiverged):  # the run's lesson, not the server's fault
+                message = str(error)
+            else:
+                traceback.print_exc()
+                message = f"Training failed: {error}"
             self._record(state=FAILED, message=message[:400])
         finally:
             self.manager._release()

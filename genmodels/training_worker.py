@@ -82,8 +82,11 @@ def main() -> None:
         threading.Thread(target=listen, args=(stop,), name="stop-listener", daemon=True).start()
         train(request, channel, stop)
     except Exception as error:
-        traceback.print_exc()
         diverged = type(error).__name__ == "TrainingDiverged"  # said as it is, not as a crash
+        if diverged:
+            print(f"training stopped: {error}", file=sys.stderr)
+        else:
+            traceback.print_exc()
         channel.send("failed", message=str(error) or type(error).__name__, diverged=diverged)
 
 

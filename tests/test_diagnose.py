@@ -30,6 +30,9 @@ def test_mode_collapse_is_named_when_class_entropy_falls():
     assert diagnose("gan", gan_run([0.9])) is None  # one measure is no trend: the first preview of a fresh run
     # a fresh GAN's blobs all read as one digit: entropy starts near 0 and rises; that is not collapse
     assert diagnose("gan", gan_run([0.0, 0.0, 0.4, 1.2])) is None
+    # a collapsed generator wanders between modes: the diagnosis stays, named at its lowest point
+    wandering = diagnose("gan", gan_run([3.3, 3.3, 1.0, 0.35, 0.9, 1.7]))
+    assert wandering.kind == "mode collapse" and wandering.step == 400 and "0.35 bits" in wandering.message
 
 
 def vae_run(kl_values, beta=1.0):
