@@ -90,7 +90,7 @@ ZH = {
     "training.curve.Fréchet distance": "Fréchet 距离",
     "training.curve.held-out negative ELBO (nats)": "留出数据上的负 ELBO（nats）",
     "training.curve.validation loss (nats/char)": "验证损失（nats/字符）",
-    "training.curve.class entropy (bits)": "类别熵（bits）",
+    "training.curve.class entropy (bits)": "类别熵（比特）",
     "training.curve.most common digit": "最常见的数字",
     "training.axis.step": "训练步数",
     "training.axis.loss": "损失",

@@ -39,7 +39,7 @@ def test_a_gan_run_streams_then_appears_in_the_gan_tab(server):
     losses, score, distance, preview, _, status, gan_picker, _, _ = final
     assert "Finished at step 30" in status and "itest-gan" in status
     assert {row[2] for row in losses["data"]} == {"G", "D"} and len(losses["data"]) == 60
-    assert {row[2] for row in score["data"]} == {"Inception score"}
+    assert {row[2] for row in score["data"]} == {"Inception score", "class entropy (bits)"}
     assert {row[2] for row in distance["data"]} == {"Fréchet distance"}
     assert preview is not None
     assert "itest-gan" in names(gan_picker)
@@ -135,7 +135,8 @@ def test_a_chinese_client_gets_a_chinese_run_and_chinese_errors(server):
     )
     losses, score, _, _, _, status, *_ = final
     assert "在第 10 步完成。已保存为 **itest-zh**" in status
-    assert {row[2] for row in losses["data"]} == {"G", "D"} and {row[2] for row in score["data"]} == {"Inception 分数"}
+    assert {row[2] for row in losses["data"]} == {"G", "D"}
+    assert {row[2] for row in score["data"]} == {"Inception 分数", "类别熵（比特）"}
     with pytest.raises(AppError, match="请先粘贴一些用于训练的文本"):
         gpt = settings(family=GPT, name="itest-zh-gpt")
         chinese.predict(*gpt, *text_source("text pasted below", ""), api_name="/train_start")
