@@ -3,7 +3,9 @@
 import secrets
 
 import gradio as gr
+import pandas as pd
 
+from genmodels.data import DatasetUnavailable, held_out_digits, to_signed
 from genmodels.gan import Generator
 from genmodels.gan_pipeline import (
     DIRECTION_COUNT,
@@ -16,6 +18,7 @@ from genmodels.gan_pipeline import (
     sample_latents,
 )
 from genmodels.imaging import grid, score_colors, strip, write_gif
+from genmodels.metrics import classify, diversity
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED, slerp, truncate
 
@@ -146,6 +149,53 @@ class GANTab:
         picture = picture_file(grid(images, captions=captions, caption_colors=colors))
         return described(picture, alt), notices.markdown() + info
 
+    def diversity(self, name, seed, grid_size, digit, psi, show_scores, *offsets):
+        """The diversity meter of the grid `sample` draws with the same settings: the judge's class histogram, its
+        entropy and the Inception score, beside real held-out digits' with as many images."""
+        if "mnist-classifier" not in self.registry.names("classifier"):
+            return pd.DataFrame(columns=["digit", "share", "images"]), tr("The diversity meter needs the judge.")
+        notices = Notices()
+        gan = self._model(name)
+        seed = integer(seed, "Seed", 0, MAX_SEED, notices)
+        count = integer(grid_size, "Grid size", 1, MAX_GRID, notices)
+        psi = number(psi, "Truncation ψ", 0.0, 1.0, notices)
+        if len(offsets) != DIRECTION_COUNT:
+            raise UserError(
+                tr("Expected {expected} direction values, got {count}.", expected=DIRECTION_COUNT, count=len(offsets))
+            )
+        offsets = [
+            number(v, tr("Direction {index}", index=i + 1), -DIRECTION_LIMIT, DIRECTION_LIMIT, notices)
+            for i, v in enumerate(offsets)
+        ]
+        label = self._label(gan, digit, Notices())
+        z = sample_latents(gan, seed, count, psi, offsets, self._directions(name))
+        images, _ = generate(gan, z, label)
+        judge = self.registry.load("mnist-classifier", "classifier")
+        meter = diversity(classify(judge, images)[0])
+        shares = [(str(d), v, tr("these samples")) for d, v in enumerate(meter["histogram"])]
+        try:
+            real = diversity(classify(judge, to_signed(held_out_digits().images[:count]))[0])
+        except DatasetUnavailable:  # no digits here to compare with: the meter alone
+            text = tr(
+                "**Diversity meter** ({count} samples): class entropy **{entropy:.2f}** bits of 3.32 · Inception "
+                "score **{score:.2f}**.",
+                count=count,
+                entropy=meter["entropy_bits"],
+                score=meter["inception_score"],
+            )
+            return pd.DataFrame(shares, columns=["digit", "share", "images"]), text
+        shares += [(str(d), v, tr("real digits")) for d, v in enumerate(real["histogram"])]
+        text = tr(
+            "**Diversity meter** ({count} samples): class entropy **{entropy:.2f}** bits of 3.32 · Inception score "
+            "**{score:.2f}**, {percent:.0%} of real held-out digits' {real:.2f} with as many images.",
+            count=count,
+            entropy=meter["entropy_bits"],
+            score=meter["inception_score"],
+            percent=meter["inception_score"] / real["inception_score"],
+            real=real["inception_score"],
+        )
+        return pd.DataFrame(shares, columns=["digit", "share", "images"]), text
+
     def interpolate(self, name, seed_a, seed_b, frames, mode, psi, digit):
         """A strip and a looping GIF walking from the first sample of seed A to that of seed B."""
         notices = Notices()
@@ -220,6 +270,15 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                     elem_id="gan-samples",
                 )
                 info = gr.Markdown(elem_id="gan-info")
+                meter_plot = gr.BarPlot(
+                    x="digit",
+                    y="share",
+                    color="images",
+                    label=T("What the judge reads: share of each digit"),
+                    height=200,
+                    elem_id="gan-meter-plot",
+                )
+                meter_text = gr.Markdown(elem_id="gan-meter")
         with gr.Accordion(T("Seed-to-seed interpolation"), open=True):
             with gr.Row():
                 seed_a = gr.Number(1, label=T("Seed A"), precision=0, minimum=0, maximum=MAX_SEED)
@@ -272,8 +331,12 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             api_visibility="private",
             preprocess=False,
         ).then(friendly(tab.sample, kind="page"), sample_inputs, [picture, info], api_visibility="private", **heavy)
-        for event in (sampled, reseeded, first):
+        for index, event in enumerate((sampled, reseeded, first)):
             then_describe(event, picture)
+            # the diversity meter of the same grid (an endpoint of its own: /gan_sample's answer stays as it was)
+            names = {"api_name": "gan_diversity"} if index == 0 else {"api_visibility": "private"}
+            kind = "page" if event is first else "request"
+            event.success(friendly(tab.diversity, kind=kind), sample_inputs, [meter_plot, meter_text], **names, **heavy)
         then_describe(walked, walk_strip, walk_gif)
 
         learn_panel(

@@ -13,6 +13,12 @@ EN = {
 }
 
 ZH = {
+    "The diversity meter needs the judge.": "多样性仪表需要评判器（数字分类器）。",
+    "these samples": "这些样本",
+    "real digits": "真实数字",
+    "What the judge reads: share of each digit": "评判器读到的结果：各数字所占比例",
+    "**Diversity meter** ({count} samples): class entropy **{entropy:.2f}** bits of 3.32 · Inception score **{score:.2f}**, {percent:.0%} of real held-out digits' {real:.2f} with as many images.": "**多样性仪表**（{count} 个样本）：类别熵 **{entropy:.2f}** 比特（满分 3.32）· Inception 分数 **{score:.2f}**，是同样数量的真实留出数字（{real:.2f}）的 {percent:.0%}。",
+    "**Diversity meter** ({count} samples): class entropy **{entropy:.2f}** bits of 3.32 · Inception score **{score:.2f}**.": "**多样性仪表**（{count} 个样本）：类别熵 **{entropy:.2f}** 比特（满分 3.32）· Inception 分数 **{score:.2f}**。",
     "GAN": "生成对抗网络 GAN",
     "Generate digits with GANs trained on MNIST. Same seed, same images, on every machine.": (
         "用在 MNIST 上训练的生成对抗网络（GAN）生成数字。同一个种子，在任何机器上都得到同样的图像。"

@@ -173,3 +173,18 @@ def test_a_chinese_client_gets_chinese_results_notices_and_errors(server):
         sample(chinese, seed="abc")
     _, english = sample(Client(server, verbose=False), size=999)
     assert "Grid size 999 is outside 1 to 64; using 64." in english  # others stay in English
+
+
+def test_the_diversity_meter_reads_the_same_grid_and_compares_with_real_digits(client):
+    plot, text = client.predict("gan-mnist", 3, 64, MIXED, 1.0, False, 0, 0, 0, 0, 0, api_name="/gan_diversity")
+    rows = plot["data"]
+    ours = [row[1] for row in rows if row[2] == "these samples"]
+    real = [row[1] for row in rows if row[2] == "real digits"]
+    assert len(ours) == len(real) == 10 and abs(sum(ours) - 1) < 1e-3 and abs(sum(real) - 1) < 1e-3
+    assert "**Diversity meter** (64 samples)" in text and "of real held-out digits'" in text
+    _, truncated = client.predict("gan-mnist", 3, 64, MIXED, 0.5, False, 0, 0, 0, 0, 0, api_name="/gan_diversity")
+
+    def score(t):
+        return float(t.split("Inception score **")[1].split("**")[0])
+
+    assert score(truncated) < score(text)  # the meter sees truncation narrow the samples
