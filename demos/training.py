@@ -412,6 +412,46 @@ class TrainingTab:
             raise UserError(tr("There is no run of yours called {name}.", name=repr(str(name)[:40])))
         return name
 
+    @staticmethod
+    def _snapshots(current) -> list:
+        """The previews a run kept, oldest first: (step, images (N, 1, 28, 28) in [-1, 1])."""
+        if not isinstance(current, TrainingJob):
+            return []
+        updates, _ = current.snapshot()
+        return [(update.step, update.preview) for update in updates if update.preview is not None]
+
+    def scrubber(self, current):
+        """After a run: the scrubber's range, one position per preview the run kept (hidden when it kept none)."""
+        count = len(self._snapshots(current))
+        if not isinstance(current, TrainingJob) or not current.done or count < 2:
+            return gr.update(visible=False)
+        return gr.update(visible=True, minimum=1, maximum=count, value=count, step=1)
+
+    def scrub(self, current, position):
+        """Preview number `position` (1 = the first) of this page's last run, and the loss curves marked at its step."""
+        snapshots = self._snapshots(current)
+        if not snapshots:
+            raise UserError(tr("This page has no finished or stopped run with previews to look back through."))
+        position = integer(position, "Preview", 1, len(snapshots), Notices())
+        step, images = snapshots[position - 1]
+        updates, _ = current.snapshot()
+        rows = [
+            {"step": update.step, "loss": value, "series": curve_name(key)}
+            for update in updates
+            for key, value in update.losses.items()
+        ]
+        frame = pd.DataFrame(rows[-3000:], columns=["step", "loss", "series"]).astype(LOSS_TYPES)
+        marker = tr("step {step}", step=step)
+        if len(frame):  # a vertical mark across the curves at the preview's step
+            low, high = float(frame["loss"].min()), float(frame["loss"].max())
+            mark = pd.DataFrame([{"step": step, "loss": low, "series": marker}, {"step": step, "loss": high,
+                                 "series": marker}]).astype(LOSS_TYPES)  # fmt: skip
+            frame = pd.concat([frame, mark], ignore_index=True)
+        what = tr("{count} samples from fixed noise at step {step}", count=len(images), step=step)
+        picture = described(picture_file(grid(images, scale=2)), judge_description(self.registry, what, images))
+        info = tr("Preview {position} of {total}: step {step}.", position=position, total=len(snapshots), step=step)
+        return picture, frame, info
+
     def page_load(self):
         """A fresh name for this page's first run, the runs this session owns, and the plots' axes in its language."""
         runs = self.my_runs()
@@ -488,6 +528,11 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                         x="step", y="value", color="series", label=T("Quality: distances and nats"), height=220
                     )
                 preview = gr.Image(label=T("Samples from fixed noise"), type="numpy", format="png", interactive=False)
+                scrubber = gr.Slider(
+                    1, 2, 2, step=1, label=T("Look back: the preview at an earlier step"), visible=False,
+                    elem_id="train-scrubber",
+                )  # fmt: skip
+                scrub_info = gr.Markdown(elem_id="train-scrub-info")
                 sample = gr.Textbox(label=T("Text sample"), lines=5, interactive=False)
 
         with gr.Accordion(T("Break it: four failures to recognise"), open=False, elem_id="break-it") as break_box:
@@ -564,6 +609,16 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
         ).success(friendly(tab.start), inputs, outputs, api_visibility="private", **run_options)
         for event in (started, resumed, broken):
             then_describe(event, preview)
+            # a finished or stopped run keeps its previews: the scrubber moves through them
+            event.then(with_session(tab.scrubber), job, scrubber, api_visibility="private", queue=False)
+        scrubbed = scrubber.release(
+            friendly(tab.scrub),
+            [job, scrubber],
+            [preview, curves, scrub_info],
+            api_name="train_scrub",
+            preprocess=False,
+        )
+        then_describe(scrubbed, preview)
         stop.click(with_session(tab.stop), job, status, api_name="train_stop", preprocess=False)
         share.click(friendly(tab.share), [mine, shared], [mine_status, mine], api_name="train_share", preprocess=False)
         delete.click(friendly(tab.delete), mine, [mine_status, mine], api_name="train_delete", preprocess=False)

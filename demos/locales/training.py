@@ -31,6 +31,13 @@ EN = {
 }
 
 ZH = {
+    "This page has no finished or stopped run with previews to look back through.": (
+        "此页面没有已完成或已停止、且保存了预览的训练可供回看。"
+    ),
+    "Preview": "预览",
+    "step {step}": "第 {step} 步",
+    "Preview {position} of {total}: step {step}.": "预览 {position} / {total}：第 {step} 步。",
+    "Look back: the preview at an earlier step": "回看：较早步数时的预览",
     "Training": "训练",
     "training.intro": (
         f"现场训练一个模型，看着它学习。这台服务器同时最多运行 {_MAX_JOBS} 个训练任务（其余的排队等候），每个页面一个；"

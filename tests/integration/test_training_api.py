@@ -173,3 +173,20 @@ def test_a_closed_page_stops_its_run_and_keeps_what_it_learned(server):
     while time.monotonic() < deadline and "Nothing" not in client.predict(api_name="/train_stop"):
         time.sleep(0.2)
     assert "Nothing" in client.predict(api_name="/train_stop"), "nothing is left running for this page"
+
+
+def test_a_finished_run_keeps_its_previews_and_the_scrubber_moves_through_them(server):
+    client = Client(server, verbose=False)
+    _, final = run(client.submit(*settings(family=VAE, name="itest-scrub", steps=20), *text_source(),
+                                 api_name="/train_start"))  # fmt: skip
+    assert "Finished at step 20" in final[5]
+    first_picture, first_curves, first_info = client.predict(1, api_name="/train_scrub")
+    last_picture, _, last_info = client.predict(20, api_name="/train_scrub")
+    assert "Preview 1 of 20: step 1." in first_info and "Preview 20 of 20: step 20." in last_info
+    marked = [row for row in first_curves["data"] if row[2] == "step 1"]
+    assert len(marked) == 2 and {row[0] for row in marked} == {1}  # the curves are marked at the preview's step
+    assert first_picture != last_picture
+    _, _, clamped = client.predict(999, api_name="/train_scrub")
+    assert "Preview 20 of 20" in clamped
+    with pytest.raises(AppError, match="no finished or stopped run"):
+        Client(server, verbose=False).predict(1, api_name="/train_scrub")
