@@ -23,7 +23,8 @@ import numpy as np
 from genmodels.lessons import Lesson, LessonLocked, default_lesson
 from genmodels.ownership import current_session, session_scope
 
-from .i18n import capitalised, language_of, language_scope, tr, translate_message
+from .i18n import english, language_of, language_scope, tr, translate_message
+from .locales import ZH
 
 log = logging.getLogger("genlab")
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="genlab-outputs-"))
@@ -64,7 +65,7 @@ def clean_text(value, name: str, notices: Notices, max_characters: int, keep: st
             tr(
                 "Removed {count:,} control or invalid characters from {name}.",
                 count=len(value) - len(kept),
-                name=tr(name),
+                name=tr(name).lower(),
             )
         )
     if len(kept) > max_characters:
@@ -148,8 +149,17 @@ def flag(value, name: str) -> bool:
     return value
 
 
-def choice(value, name: str, options: list[str]) -> str:
-    """One of `options`, or a clear error."""
+def choice(value, name: str, options: list[str], labels: dict[str, str] | None = None) -> str:
+    """One of `options`, or a clear error.
+
+    A choice shown under a translated label may come back as that label (Gradio sends a dropdown's display text
+    after the page switches language): a label in either language is taken for its option. `labels` maps each
+    option to its label's catalogue key (default: the option itself)."""
+    if isinstance(value, str) and value not in options:
+        for option, key in (labels or {option: option for option in options}).items():
+            if value in (english(key), ZH.get(key)):
+                value = option
+                break
     if not isinstance(value, str) or value not in options:
         raise UserError(tr("{name} must be one of: {options}.", name=tr(name), options=", ".join(options)))
     return value
@@ -227,7 +237,7 @@ def friendly(function, kind: str = "request"):
         if isinstance(error, gr.Error):
             return error
         if isinstance(error, ValueError):
-            return UserError(capitalised(translate_message(str(error)[:300])))
+            return UserError(translate_message(str(error)[:300]))
         # The last guard: its traceback is logged the first time a handler fails this way, one line after that.
         key = (function.__qualname__, type(error).__name__)
         first = key not in _LOGGED_FAILURES
@@ -430,3 +440,16 @@ def judge_description(registry, what: str, images, value_range: tuple[float, flo
     scaled = (images - low) / (high - low) * 2 - 1  # the judge reads [-1, 1]
     text = describe_digits(what, judge_reads(registry.load("mnist-classifier", "classifier"), scaled))
     return translate_message(text)
+
+
+def plot_titles(demo: gr.Blocks, plot, x: str, y: str, color: str | None = None) -> None:
+    """Axis and legend titles in the page's language (Gradio's I18n does not reach a plot's titles): set when the
+    page loads, from the request's language."""
+
+    def titles():
+        change = {"x_title": tr(x), "y_title": tr(y)}
+        if color is not None:
+            change["color_title"] = tr(color)
+        return gr.update(**change)
+
+    demo.load(with_session(titles), None, plot, api_visibility="private", queue=False)

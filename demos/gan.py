@@ -35,6 +35,7 @@ from .common import (
     number,
     output_path,
     picture_file,
+    plot_titles,
     register,
     then_describe,
     with_session,
@@ -331,6 +332,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             api_visibility="private",
             preprocess=False,
         ).then(friendly(tab.sample, kind="page"), sample_inputs, [picture, info], api_visibility="private", **heavy)
+        plot_titles(demo, meter_plot, "digit", "share", "images")
         for index, event in enumerate((sampled, reseeded, first)):
             then_describe(event, picture)
             # the diversity meter of the same grid (an endpoint of its own: /gan_sample's answer stays as it was)
@@ -352,7 +354,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             ],
         )
         experiments = ExperimentPanel("gan", gan_experiments(registry), IMAGES)
-        experiments.wire()
+        experiments.wire(demo)
         register(demo, {"experiment.gan": experiments.picker, "experiment_box.gan": experiments.box})
     return model
 

@@ -15,8 +15,9 @@ import pandas as pd
 
 from genmodels.source import source_of, where
 
-from .common import Notices, UserError, choice, friendly, integer, picture_file
-from .i18n import T, tr
+from .common import Notices, UserError, choice, friendly, integer, picture_file, plot_titles
+from .i18n import T, english, tr
+from .locales import ZH
 
 LATEX = [
     {"left": "$$", "right": "$$", "display": True},
@@ -65,6 +66,18 @@ class Experiment:
 
     def option_keys(self) -> list[str]:
         return [f"exp.{self.key}.option{i + 1}" for i in range(self.options)]
+
+
+def prediction_index(prediction, options: list[str]):
+    """The option index a prediction names: -1 when skipped; a radio's label in either language is taken for its
+    index (as for dropdowns, see common.choice)."""
+    if prediction is None or prediction == "":
+        return -1
+    if isinstance(prediction, str):
+        for index, key in enumerate(options):
+            if prediction in (english(key), ZH.get(key)):
+                return index
+    return prediction
 
 
 def verdict(prediction: int, options: list[str], answer: int) -> str:
@@ -119,6 +132,8 @@ class ExperimentPanel:
 
     def question_for(self, key):
         """The question and options of the experiment picked (in the request's language)."""
+        if isinstance(key, str) and key not in self.experiments:
+            key = choice(key, "Experiment", list(self.experiments), {k: f"exp.{k}.title" for k in self.experiments})
         experiment = self.experiments.get(key) if isinstance(key, str) else None
         if experiment is None:
             raise UserError(tr("Unknown experiment: {name}.", name=str(key)[:60]))
@@ -132,10 +147,9 @@ class ExperimentPanel:
 
         The API gets these values as they are; the page shows the outputs the experiment fills (question_for)."""
         notices = Notices()
-        key = choice(key, "Experiment", list(self.experiments))
+        key = choice(key, "Experiment", list(self.experiments), {k: f"exp.{k}.title" for k in self.experiments})
         experiment = self.experiments[key]
-        if prediction is None or prediction == "":
-            prediction = -1
+        prediction = prediction_index(prediction, experiment.option_keys())
         prediction = integer(prediction, "Your prediction", -1, experiment.options - 1, notices)
         outcome = experiment.run()
         said = verdict(prediction, experiment.option_keys(), experiment.answer)
@@ -145,7 +159,9 @@ class ExperimentPanel:
         explanation = f"**{said}**\n\n{tr(f'exp.{key}.explain')}"
         return picture, bars, lines, notices.markdown() + outcome.result, explanation
 
-    def wire(self) -> None:
+    def wire(self, demo: gr.Blocks) -> None:
+        plot_titles(demo, self.bars, "label", "value", "series")
+        plot_titles(demo, self.lines, "x", "value", "series")
         api = f"{self.tab}_experiment"
         self.picker.change(
             friendly(self.question_for),

@@ -401,6 +401,6 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
             ],
         )
         experiments = ExperimentPanel("text", text_experiments(models), TEXT)
-        experiments.wire()
+        experiments.wire(demo)
         register(demo, {"experiment.text": experiments.picker, "experiment_box.text": experiments.box})
     return model

@@ -40,7 +40,7 @@ from .common import (
     within_lesson,
 )
 from .i18n import T, current_language, tr, translate_message
-from .learn import LATEX, learn_panel, verdict
+from .learn import LATEX, learn_panel, prediction_index, verdict
 from .locales import ZH
 
 FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT (text)": "chargpt"}
@@ -347,12 +347,10 @@ class TrainingTab:
 
         The page then starts it as Start would (/train_start with these settings)."""
         notices = Notices()
-        key = choice(key, "Failure", list(BREAK_IT))
+        key = choice(key, "Failure", list(BREAK_IT), {k: f"exp.training.{k}.title" for k in BREAK_IT})
         failure, settings, extra = BREAK_IT[key]
         options = [f"exp.training.option.{name}" for name in FAILURES]
-        if prediction is None or prediction == "":
-            prediction = -1
-        prediction = integer(prediction, "Your prediction", -1, len(FAILURES) - 1, notices)
+        prediction = integer(prediction_index(prediction, options), "Your prediction", -1, len(FAILURES) - 1, notices)
         values = {**DEFAULTS, **settings}
         if values["pasted"] == "tiny":
             values["pasted"] = load_shakespeare()[:OVERFIT_CHARACTERS]

@@ -492,7 +492,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             ],
         )
         experiments = ExperimentPanel("vae", vae_experiments(registry), IMAGES)
-        experiments.wire()
+        experiments.wire(demo)
         register(demo, {"experiment.vae": experiments.picker, "experiment_box.vae": experiments.box})
     return model
 

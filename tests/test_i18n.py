@@ -65,7 +65,8 @@ KEPT_WORDS = {
     "GPU",
     "ms",
 }
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
+KEPT_WORDS |= {"SmolLM", "Hugging", "Face", "Hub", "Adam", "TOML"}
+LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’-]{2,}")
 
 
 def english_left(text: str) -> list[str]:
@@ -278,3 +279,20 @@ def test_language_of_a_request(cookies, headers, expected):
 def test_normalise():
     assert normalise("zh_cn") == normalise("zh-Hans") == normalise("zh") == "zh-CN"
     assert normalise("zh-TW") is None and normalise("en-GB") == "en" and normalise(None) is None
+
+
+def test_a_choice_sent_as_its_translated_label_is_taken_for_its_value():
+    """After the page switches language Gradio sends a dropdown's display text; either language's label works."""
+    from demos.common import UserError, choice
+    from demos.learn import prediction_index
+
+    assert choice("0-9 轮流", "Digit", ["0-9 in turn", "0"]) == "0-9 in turn"
+    assert choice("球面插值（slerp）", "Path", ["spherical (slerp)", "linear (lerp)"]) == "spherical (slerp)"
+    labels = {"gan.paths": "exp.gan.paths.title"}
+    assert choice(ZH["exp.gan.paths.title"], "Experiment", ["gan.paths"], labels) == "gan.paths"
+    assert choice(english("exp.gan.paths.title"), "Experiment", ["gan.paths"], labels) == "gan.paths"
+    with pytest.raises(UserError):
+        choice("nothing like it", "Digit", ["0-9 in turn", "0"])
+    options = ["exp.gan.paths.option1", "exp.gan.paths.option2"]
+    assert prediction_index(ZH["exp.gan.paths.option2"], options) == 1
+    assert prediction_index(None, options) == -1 and prediction_index(1, options) == 1

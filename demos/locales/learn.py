@@ -101,6 +101,13 @@ EN = {
 }
 
 ZH = {
+    "digit": "数字",
+    "share": "比例",
+    "images": "图像",
+    "label": "类别",
+    "value": "数值",
+    "series": "系列",
+    "x": "x",
     "step {index}'s experiment must be named <tab>.<name>, in the step's tab": "第 {index} 步的实验必须命名为 <标签页>.<名称>，且属于该步的标签页",
     "Experiment for this step: **{title}**. It is selected in the tab's Experiments fold: predict, run, then open the explanation.": "这一步的实验：**{title}**。它已在该标签页的“实验”折叠区中选好：先预测，再运行，然后打开解释。",
     "Experiment for this step: **{title}**. It is selected in the Training tab's Break it fold: predict, then start the run.": "这一步的实验：**{title}**。它已在训练页的“弄坏它”折叠区中选好：先预测，再开始训练。",

@@ -2,6 +2,31 @@
 """The VAE tab."""
 
 EN = {
+    # Gradio's own sketchpad strings, which its zh-CN pack lacks (same keys as Gradio's, so they fill the gap)
+    "image_editor.add_layer": "Add Layer",
+    "image_editor.brush": "Brush",
+    "image_editor.brush_size": "Brush Size",
+    "image_editor.clear_canvas": "Clear canvas",
+    "image_editor.color": "Color",
+    "image_editor.confirm_crop": "Confirm crop",
+    "image_editor.crop": "Crop",
+    "image_editor.erase": "Erase",
+    "image_editor.eraser_size": "Eraser Size",
+    "image_editor.fit_to_screen": "Fit to screen",
+    "image_editor.layer": "Layer",
+    "image_editor.layers": "Layers",
+    "image_editor.pan": "Pan",
+    "image_editor.paste": "Paste",
+    "image_editor.redo": "Redo",
+    "image_editor.resize": "Resize",
+    "image_editor.save_changes": "Save changes",
+    "image_editor.select_draw_tool": "select the draw tool to start",
+    "image_editor.show_layers": "Show Layers",
+    "image_editor.upload": "Upload",
+    "image_editor.upload_image": "Upload an image",
+    "image_editor.webcam": "Webcam",
+    "image_editor.zoom_in": "Zoom in",
+    "image_editor.zoom_out": "Zoom out",
     "vae.intro": (
         "Encode real, drawn or uploaded digits, then walk between them in the latent space. Drawings and "
         "uploads are cropped, fitted to 20x20 and centred by mass in 28x28, exactly as MNIST was made."
@@ -15,6 +40,31 @@ EN = {
 }
 
 ZH = {
+    # Gradio's own sketchpad strings, which its zh-CN pack lacks (same keys as Gradio's, so they fill the gap)
+    "image_editor.add_layer": "添加图层",
+    "image_editor.brush": "画笔",
+    "image_editor.brush_size": "画笔大小",
+    "image_editor.clear_canvas": "清空画布",
+    "image_editor.color": "颜色",
+    "image_editor.confirm_crop": "确认裁剪",
+    "image_editor.crop": "裁剪",
+    "image_editor.erase": "橡皮擦",
+    "image_editor.eraser_size": "橡皮擦大小",
+    "image_editor.fit_to_screen": "适应屏幕",
+    "image_editor.layer": "图层",
+    "image_editor.layers": "图层",
+    "image_editor.pan": "平移",
+    "image_editor.paste": "粘贴",
+    "image_editor.redo": "重做",
+    "image_editor.resize": "调整大小",
+    "image_editor.save_changes": "保存更改",
+    "image_editor.select_draw_tool": "选择画笔工具开始绘制",
+    "image_editor.show_layers": "显示图层",
+    "image_editor.upload": "上传",
+    "image_editor.upload_image": "上传图像",
+    "image_editor.webcam": "摄像头",
+    "image_editor.zoom_in": "放大",
+    "image_editor.zoom_out": "缩小",
     "VAE": "变分自编码器 VAE",
     "vae.intro": (
         "把真实的、手绘的或上传的数字编码到潜在空间，再在潜在空间中从一个数字走到另一个。手绘和上传的图片会按 MNIST 的制作方式处理："
