@@ -6,6 +6,7 @@ import gradio as gr
 import pandas as pd
 
 from genmodels.data import DatasetUnavailable, held_out_digits, to_signed
+from genmodels.evaluate import shipped_evaluation
 from genmodels.gan import Generator
 from genmodels.gan_pipeline import (
     DIRECTION_COUNT,
@@ -97,6 +98,23 @@ class GANTab:
             if "class_accuracy" in metrics:
                 line += tr(" · class accuracy **{value:.1%}**", value=metrics["class_accuracy"])
             lines.append(line + tr(" · {count} samples, classifier-based.", count=metrics.get("samples", "?")))
+        evaluation = shipped_evaluation()
+        if name in evaluation and "real digits" in evaluation:  # python -m genmodels.evaluate, beside the floor
+            ours, real = evaluation[name], evaluation["real digits"]
+            lines.append(
+                tr(
+                    "Against real digits (`python -m genmodels.evaluate`): Fréchet distance with 500 images "
+                    "**{fd:.1f} ± {spread:.1f}** over 5 seeds, where two halves of the held-out digits are {floor:.1f} "
+                    "apart (the floor, with as many images) · Inception score with 1,000 images **{score:.2f}**, "
+                    "{percent:.0%} of the real digits' {real:.2f}.",
+                    fd=ours["frechet_500_mean"],
+                    spread=ours["frechet_500_spread"],
+                    floor=real["frechet_floor"],
+                    score=ours["inception_score_1000"],
+                    percent=ours["inception_score_1000"] / real["inception_score_real_1000"],
+                    real=real["inception_score_real_1000"],
+                )
+            )
         if "per_class_accuracy" in metrics:
             per_digit = ", ".join(f"{d}: {v:.0%}" for d, v in enumerate(metrics["per_class_accuracy"]))
             lines.append(tr("Per-digit accuracy: {values}.", values=per_digit))

@@ -1,6 +1,6 @@
 """One command for every shipped model's numbers, each beside the floor or ceiling that makes it meaningful (issue 15).
 
-    python -m genmodels.evaluate            # prints the table (Markdown) and writes artifacts/evaluation.json
+    python -m genmodels.evaluate            # prints the table (Markdown), writes checkpoints/evaluation.json
 
 Image models are judged by GenLab's digit classifier, which trained on the first 9,000 digits; only the last 1,000
 (held out) are fair references. So every Fréchet distance is computed against one half of them (500 digits) with
@@ -13,6 +13,7 @@ baselines, in nats per character on the same held-out tenth of Tiny Shakespeare.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import statistics
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import CHECKPOINTS_DIR, PROJECT_ROOT, load_checkpoint
+from .checkpoints import CHECKPOINTS_DIR, load_checkpoint
 from .classifier import MNISTClassifier
 from .data import load_shakespeare, mnist_splits, split_text, to_signed
 from .gan import GAN
@@ -29,6 +30,15 @@ from .metrics import classify, frechet_distance, generate_for_evaluation, incept
 
 HALF = 500  # real digits per half of the held-out set, and generated images per Fréchet distance
 SEEDS = (2026, 2027, 2028, 2029, 2030)
+EVALUATION = CHECKPOINTS_DIR / "evaluation.json"  # shipped: the GAN tab reads each model's numbers beside the floor
+
+
+def shipped_evaluation() -> dict:
+    """The last `python -m genmodels.evaluate` results shipped with the checkpoints ({} when there are none)."""
+    try:
+        return json.loads(EVALUATION.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def real_floor(classifier: MNISTClassifier, held_out: torch.Tensor) -> dict:
@@ -79,9 +89,9 @@ def text_baselines(text: str) -> dict:
     total = sum(unigram.values())
     size = len(vocab)
     uni = -sum(math.log((unigram[c] + 1) / (total + size)) for c in held_out) / len(held_out)
-    pairs = Counter(zip(train, train[1:], strict=False))
+    pairs = Counter(itertools.pairwise(train))
     bigram = 0.0
-    for previous, current in zip(held_out, held_out[1:], strict=False):
+    for previous, current in itertools.pairwise(held_out):
         bigram -= math.log((pairs[(previous, current)] + 1) / (unigram[previous] + size))
     return {
         "unigram_nats_per_char": round(uni, 4),
@@ -92,7 +102,7 @@ def text_baselines(text: str) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(PROJECT_ROOT / "artifacts" / "evaluation.json"))
+    parser.add_argument("--out", default=str(EVALUATION))
     args = parser.parse_args(argv)
     classifier = load_checkpoint(MNISTClassifier, CHECKPOINTS_DIR / "mnist-classifier").eval()
     held_out = to_signed(mnist_splits()[1].images)
@@ -101,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
         results[name] = evaluate_gan(load_checkpoint(GAN, CHECKPOINTS_DIR / name).eval(), classifier, held_out)
     results["text baselines"] = text_baselines(load_shakespeare())
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2))
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     floor = results["real digits"]
     print("| model | Fréchet distance, 500 images (mean ± spread over 5 seeds) | floor | IS 1,000 | real IS 1,000 |")
     print("|---|---|---|---|---|")

@@ -13,6 +13,7 @@ EN = {
 }
 
 ZH = {
+    "Against real digits (`python -m genmodels.evaluate`): Fréchet distance with 500 images **{fd:.1f} ± {spread:.1f}** over 5 seeds, where two halves of the held-out digits are {floor:.1f} apart (the floor, with as many images) · Inception score with 1,000 images **{score:.2f}**, {percent:.0%} of the real digits' {real:.2f}.": "与真实数字对比（`python -m genmodels.evaluate`）：用 500 张图像、5 个种子测得的 Fréchet 距离为 **{fd:.1f} ± {spread:.1f}**，而留出数字的两半之间相距 {floor:.1f}（同样数量图像下的下限）· 用 1,000 张图像测得的 Inception 分数为 **{score:.2f}**，是真实数字 {real:.2f} 的 {percent:.0%}。",
     "The diversity meter needs the judge.": "多样性仪表需要评判器（数字分类器）。",
     "these samples": "这些样本",
     "real digits": "真实数字",
