@@ -1,5 +1,6 @@
 """The experiments' outcomes (issue 12, item 2), on the shipped models: what each explanation promises is measured
-here, so a retrained model that broke a promise fails a test instead of misleading a class."""
+here, so a retrained model that broke a promise fails a test instead of misleading a class. (The temperature and
+repetition experiments' promises are checked through the server in tests/integration/test_lesson_walkthrough.py.)"""
 
 import pytest
 import torch
@@ -109,14 +110,6 @@ def chargpt(registry):
     return TextModels(registry, check_hub=False).load("chargpt-shakespeare")
 
 
-def test_low_temperature_picks_what_the_model_expects(smollm):
-    from genmodels.experiments import temperature_pair
-
-    cold, hot = temperature_pair(smollm, "The old lighthouse keeper opened the door and", seed=3, tokens=40)
-    assert cold.mean_log_probability > -2.0 > -4.0 > hot.mean_log_probability
-    assert cold.text != hot.text
-
-
 def test_top_p_keeps_a_handful_of_tokens(smollm):
     from genmodels.experiments import nucleus_cut
 
@@ -125,13 +118,6 @@ def test_top_p_keeps_a_handful_of_tokens(smollm):
     assert half.kept < 50 and 0.5 <= half.kept_mass < 0.8 and len(half.removed) == 12
     assert full.kept == full.vocabulary and not full.removed
     assert max(p for _, p in half.removed) < 0.5
-
-
-def test_greedy_loops_and_the_penalty_breaks_the_loop(smollm):
-    from genmodels.experiments import repetition_pair
-
-    greedy, penalised = repetition_pair(smollm, "I like cats. I like dogs. I like", tokens=50)
-    assert greedy.repeated_4grams > 0.5 and penalised.repeated_4grams < 0.2
 
 
 def test_a_character_model_spells_and_a_token_model_writes_pieces(chargpt, smollm):
