@@ -22,6 +22,7 @@ from safetensors.torch import load_file, save_file
 from .chargpt import CharGPT, CharGPTConfig
 from .checkpoints import atomic_replace_dir
 from .classifier import ClassifierConfig, MNISTClassifier
+from .diffusion import DiffusionConfig
 from .gan import GAN, Discriminator, GANConfig, Generator
 from .vae import VAE, VAEConfig, random_shift, vae_losses
 
@@ -587,3 +588,87 @@ class ClassifierTrainer(Trainer):
         self.optimizer.step()
         self.schedule.step()
         return {"cross_entropy": loss.item()}
+
+
+@dataclass
+class DiffusionTrainConfig:
+    steps: int = 20_000
+    batch_size: int = 128
+    lr: float = 5e-4
+    warmup_steps: int = 500
+    ema_decay: float = 0.999
+    seed: int = 0
+    preview_every: int = 0
+    preview_count: int = 10
+    preview_steps: int = 20  # DDIM steps for the previews
+
+
+class DiffusionTrainer(Trainer):
+    """Trains a class-conditional diffusion model on images (N, 1, 28, 28) in [-1, 1] with labels (N,), keeping
+    an exponential moving average of its weights (what is exported and sampled)."""
+
+    def __init__(
+        self,
+        model_config: DiffusionConfig,
+        train_config: DiffusionTrainConfig,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        accelerator: Accelerator | None = None,
+    ):
+        from .diffusion import DiffusionModel
+
+        self.model_config, self.config = model_config, train_config
+        self.accelerator = accelerator or _default_accelerator()
+        device = self.accelerator.device
+        model = _seeded_init(train_config.seed, lambda: DiffusionModel(model_config))
+        self.ema = copy.deepcopy(model).to(device).requires_grad_(False)
+        optimizer = torch.optim.AdamW(model.parameters(), train_config.lr, weight_decay=0.0)
+        self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        self.images, self.labels = images.to(device), labels.to(device)
+        self.step = 0
+        self.batch_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 1, self.accelerator))
+        self.noise_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 2, self.accelerator))
+        self.modules = {"model": self.model, "ema": self.ema}
+        self.optimizers = {"optimizer": self.optimizer}
+        self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
+
+    def learning_rate(self) -> float:
+        """A linear warm-up, then a cosine decay to a tenth of the rate at the last step."""
+        if self.step < self.config.warmup_steps:
+            return self.config.lr * (self.step + 1) / self.config.warmup_steps
+        progress = min((self.step - self.config.warmup_steps) / max(self.config.steps - self.config.warmup_steps, 1), 1)
+        return self.config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def train_step(self) -> dict[str, float]:
+        from .diffusion import diffusion_loss
+
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
+        index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.batch_rng)
+        index = index.to(self.images.device)
+        loss = diffusion_loss(_unwrap(self.model), self.images[index], self.labels[index], self.noise_rng)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        with torch.no_grad():
+            for ema_param, param in zip(self.ema.parameters(), _unwrap(self.model).parameters(), strict=True):
+                ema_param.lerp_(param, 1 - self.config.ema_decay)
+        return {"loss": loss.item()}
+
+    @torch.no_grad()
+    def preview(self) -> torch.Tensor:
+        """The digits 0-9 from fixed noise, DDIM with preview_steps steps and guidance 2 (in [-1, 1])."""
+        from .diffusion import sample
+
+        labels = torch.arange(self.config.preview_count) % self.model_config.num_classes
+        generator = torch.Generator("cpu").manual_seed(self.config.seed + 3)
+        *_, last = sample(self.ema, labels, self.config.preview_steps, 2.0, "ddim", generator)
+        return last.x
+
+    def export(self):
+        from .diffusion import DiffusionModel
+
+        model = DiffusionModel(self.model_config)
+        model.load_state_dict(self.ema.state_dict())
+        return model.eval()

@@ -1,0 +1,182 @@
+"""A class-conditional denoising diffusion model of 28x28 digits (issue 11): a small U-Net that predicts the noise,
+a cosine noise schedule, and two samplers over any number of steps (DDIM, deterministic; DDPM, stochastic), with
+classifier-free guidance.
+
+Images are (B, 1, 28, 28) in [-1, 1], as every GenLab image model. The forward process (the noise a digit gets at
+step t) is `noised`; the model learns eps from x_t, t and the class y (y = num_classes is "no class", used for
+guidance and dropped in for 10% of training digits).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+SAMPLERS = ("ddim", "ddpm")
+
+
+@dataclass
+class DiffusionConfig:
+    channels: int = 48  # width at 28x28; 2x at 14x14 and 7x7
+    num_classes: int = 10
+    timesteps: int = 1000
+    class_dropout: float = 0.1  # the share of training digits shown as "no class", for classifier-free guidance
+
+
+def alpha_bars(timesteps: int) -> torch.Tensor:
+    """The cosine schedule (Nichol and Dhariwal, 2021): abar_t, the share of signal left at step t, (T,) float64."""
+    s = 0.008
+    t = torch.arange(timesteps + 1, dtype=torch.float64) / timesteps
+    f = torch.cos((t + s) / (1 + s) * math.pi / 2) ** 2
+    abar = f / f[0]
+    betas = (1 - abar[1:] / abar[:-1]).clamp(max=0.999)
+    return torch.cumprod(1 - betas, dim=0)
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal features of the step t (B,) -> (B, dim)."""
+    half = dim // 2
+    frequencies = torch.exp(-math.log(10_000) * torch.arange(half, device=t.device) / half)
+    angles = t.float()[:, None] * frequencies[None]
+    return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+class ResBlock(nn.Module):
+    """Two 3x3 convolutions with the step-and-class embedding added in between, and a residual path."""
+
+    def __init__(self, channels_in: int, channels_out: int, embedding: int):
+        super().__init__()
+        self.norm1, self.conv1 = nn.GroupNorm(8, channels_in), nn.Conv2d(channels_in, channels_out, 3, padding=1)
+        self.embed = nn.Linear(embedding, channels_out)
+        self.norm2, self.conv2 = nn.GroupNorm(8, channels_out), nn.Conv2d(channels_out, channels_out, 3, padding=1)
+        self.skip = nn.Conv2d(channels_in, channels_out, 1) if channels_in != channels_out else nn.Identity()
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = h + self.embed(embedding)[:, :, None, None]
+        h = self.conv2(F.silu(self.norm2(h)))
+        return h + self.skip(x)
+
+
+class DiffusionModel(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="genlab",
+    tags=["diffusion", "mnist", "genlab"],
+    license="cc-by-sa-3.0",
+):
+    """forward: x_t (B, 1, 28, 28), t (B,) in [0, T), y (B,) in [0, num_classes] -> predicted noise (B, 1, 28, 28)."""
+
+    def __init__(self, config: DiffusionConfig):
+        super().__init__()
+        self.config = config
+        c, e = config.channels, 4 * config.channels
+        self.time = nn.Sequential(nn.Linear(c, e), nn.SiLU(), nn.Linear(e, e))
+        self.label = nn.Embedding(config.num_classes + 1, e)  # the last row: no class
+        self.inp = nn.Conv2d(1, c, 3, padding=1)  # (B, 1, 28, 28) -> (B, c, 28, 28)
+        self.down1 = ResBlock(c, c, e)
+        self.pool1 = nn.Conv2d(c, c, 4, 2, 1)  # -> (B, c, 14, 14)
+        self.down2 = ResBlock(c, 2 * c, e)
+        self.pool2 = nn.Conv2d(2 * c, 2 * c, 4, 2, 1)  # -> (B, 2c, 7, 7)
+        self.mid1, self.mid2 = ResBlock(2 * c, 2 * c, e), ResBlock(2 * c, 2 * c, e)
+        self.up2 = ResBlock(4 * c, 2 * c, e)  # after upsampling to 14x14 and joining down2's output
+        self.up1 = ResBlock(3 * c, c, e)  # after upsampling to 28x28 and joining down1's output
+        self.out = nn.Sequential(nn.GroupNorm(8, c), nn.SiLU(), nn.Conv2d(c, 1, 3, padding=1))
+        nn.init.zeros_(self.out[-1].weight)
+        nn.init.zeros_(self.out[-1].bias)
+        self.register_buffer("alpha_bar", alpha_bars(config.timesteps).float(), persistent=False)
+
+    @property
+    def null_class(self) -> int:
+        return self.config.num_classes
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        embedding = self.time(timestep_embedding(t, self.config.channels)) + self.label(y)
+        h1 = self.down1(self.inp(x), embedding)  # (B, c, 28, 28)
+        h2 = self.down2(self.pool1(h1), embedding)  # (B, 2c, 14, 14)
+        h = self.mid2(self.mid1(self.pool2(h2), embedding), embedding)  # (B, 2c, 7, 7)
+        h = self.up2(torch.cat([F.interpolate(h, scale_factor=2), h2], dim=1), embedding)  # (B, 2c, 14, 14)
+        h = self.up1(torch.cat([F.interpolate(h, scale_factor=2), h1], dim=1), embedding)  # (B, c, 28, 28)
+        return self.out(h)
+
+    def noised(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """The forward process q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I), for images (B, 1, 28, 28)."""
+        abar = self.alpha_bar[t].view(-1, 1, 1, 1)
+        return abar.sqrt() * x0 + (1 - abar).sqrt() * noise
+
+
+def diffusion_loss(
+    model: DiffusionModel, x0: torch.Tensor, y: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    """The simple DDPM objective: || eps - eps_theta(sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, t, y) ||^2, with a
+    random step t per image and the class dropped for config.class_dropout of them."""
+    device = x0.device
+    count = len(x0)
+    t = torch.randint(model.config.timesteps, (count,), generator=generator).to(device)
+    noise = torch.randn(x0.shape, generator=generator).to(device)
+    dropped = torch.rand(count, generator=generator).to(device) < model.config.class_dropout
+    y = torch.where(dropped, torch.full_like(y, model.null_class), y)
+    return F.mse_loss(model(model.noised(x0, t, noise), t, y), noise)
+
+
+@dataclass(frozen=True)
+class SamplerStep:
+    t: int  # the step reached (0: the end)
+    x: torch.Tensor  # the noisy state x_t (B, 1, 28, 28)
+    x0: torch.Tensor  # the model's prediction of the clean image at this step
+
+
+@torch.inference_mode()
+def sample(
+    model: DiffusionModel,
+    labels: torch.Tensor,
+    steps: int,
+    guidance: float,
+    sampler: str,
+    generator: torch.Generator,
+) -> Iterator[SamplerStep]:
+    """Denoise from pure noise in `steps` evenly spaced steps, yielding every step's state and clean prediction.
+
+    labels (B,) are digits 0-9 (or the null class). guidance w mixes eps_cond + w (eps_cond - eps_uncond);
+    w = 0 is the conditional model alone. "ddim" is the deterministic sampler (eta = 0), "ddpm" the stochastic one
+    (ancestral sampling over the chosen steps). All noise comes from `generator` on the CPU: same seed, same images.
+    """
+    if sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}: use ddim or ddpm")
+    if not 1 <= steps <= model.config.timesteps:
+        raise ValueError(f"steps must be 1 to {model.config.timesteps}")
+    device = next(model.parameters()).device
+    count = len(labels)
+    x = torch.randn(count, 1, 28, 28, generator=generator).to(device)
+    times = torch.linspace(model.config.timesteps - 1, 0, steps).round().long().tolist()
+    labels = labels.to(device)
+    null = torch.full_like(labels, model.null_class)
+    abar = model.alpha_bar.double()
+    for index, t in enumerate(times):
+        t_batch = torch.full((count,), t, device=device, dtype=torch.long)
+        if guidance:
+            both = model(torch.cat([x, x]), torch.cat([t_batch, t_batch]), torch.cat([labels, null]))
+            conditional, unconditional = both.chunk(2)
+            eps = conditional + guidance * (conditional - unconditional)
+        else:
+            eps = model(x, t_batch, labels)
+        a_t = abar[t].float()
+        x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
+        eps = (x - a_t.sqrt() * x0) / (1 - a_t).sqrt()  # consistent with the clipped prediction
+        a_prev = abar[times[index + 1]].float() if index + 1 < len(times) else torch.tensor(1.0)
+        if sampler == "ddim":
+            x = a_prev.sqrt() * x0 + (1 - a_prev).sqrt() * eps
+        else:
+            # the posterior q(x_prev | x_t, x0) between the two chosen steps
+            beta = 1 - a_t / a_prev
+            mean = (a_prev.sqrt() * beta / (1 - a_t)) * x0 + ((1 - beta).sqrt() * (1 - a_prev) / (1 - a_t)) * x
+            variance = beta * (1 - a_prev) / (1 - a_t)
+            noise = torch.randn(x.shape, generator=generator).to(device)
+            x = mean + variance.clamp_min(0).sqrt() * noise if index + 1 < len(times) else mean
+        yield SamplerStep(times[index + 1] if index + 1 < len(times) else 0, x.float().cpu(), x0.float().cpu())

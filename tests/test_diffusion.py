@@ -1,0 +1,69 @@
+"""The diffusion model's parts (issue 11, groundwork): schedule, forward process, U-Net shapes, samplers."""
+
+import threading
+
+import pytest
+import torch
+
+from genmodels.diffusion import DiffusionConfig, DiffusionModel, alpha_bars, diffusion_loss, sample
+
+TINY = DiffusionConfig(channels=8, timesteps=100)
+
+
+def test_the_cosine_schedule_goes_from_signal_to_noise():
+    abar = alpha_bars(1000)
+    assert abar.shape == (1000,) and abar[0] > 0.999 and abar[-1] < 1e-4
+    assert bool((abar[1:] < abar[:-1]).all())  # every step adds noise
+
+
+def test_the_forward_process_keeps_unit_variance_and_fades_the_digit():
+    model = DiffusionModel(TINY)
+    x0 = torch.ones(4000, 1, 28, 28)
+    noise = torch.randn(4000, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    early = model.noised(x0, torch.full((4000,), 1), noise)
+    late = model.noised(x0, torch.full((4000,), 99), noise)
+    assert early.mean() > 0.95 and late.mean().abs() < 0.05 and abs(late.std() - 1) < 0.02
+
+
+def test_the_unet_keeps_the_image_shape_and_starts_at_zero():
+    model = DiffusionModel(TINY)
+    x = torch.randn(3, 1, 28, 28)
+    out = model(x, torch.tensor([0, 50, 99]), torch.tensor([0, 5, TINY.num_classes]))
+    assert out.shape == x.shape and float(out.abs().max()) == 0.0  # the last layer starts at zero
+
+
+@pytest.mark.parametrize("sampler", ["ddim", "ddpm"])
+def test_samplers_are_seeded_and_yield_every_step(sampler):
+    model = DiffusionModel(TINY).eval()
+    labels = torch.arange(4)
+
+    def run(seed):
+        return list(sample(model, labels, 5, 2.0, sampler, torch.Generator().manual_seed(seed)))
+
+    first, again, other = run(1), run(1), run(2)
+    assert len(first) == 5 and first[-1].t == 0 and all(step.x.shape == (4, 1, 28, 28) for step in first)
+    assert [step.t for step in first] == sorted((step.t for step in first), reverse=True)  # noise to digit
+    assert torch.equal(first[-1].x, again[-1].x) and not torch.equal(first[-1].x, other[-1].x)
+    assert float(first[-1].x0.abs().max()) <= 1.0
+
+
+def test_bad_sampler_settings_are_refused():
+    model = DiffusionModel(TINY)
+    with pytest.raises(ValueError, match="unknown sampler"):
+        list(sample(model, torch.arange(2), 5, 0.0, "euler", torch.Generator()))
+    with pytest.raises(ValueError, match="steps must be 1 to 100"):
+        list(sample(model, torch.arange(2), 0, 0.0, "ddim", torch.Generator()))
+
+
+def test_a_few_training_steps_lower_the_loss():
+    from genmodels.trainers import DiffusionTrainConfig, DiffusionTrainer
+
+    images = torch.zeros(64, 1, 28, 28) - 1
+    images[:, :, 8:20, 12:16] = 1  # a bar: easy to learn
+    trainer = DiffusionTrainer(
+        TINY, DiffusionTrainConfig(steps=60, batch_size=32, lr=3e-3, warmup_steps=5), images, torch.arange(64) % 10
+    )
+    losses = [event.losses["loss"] for event in trainer.run(threading.Event())]
+    assert sum(losses[-10:]) / 10 < 0.8 * sum(losses[:10]) / 10
+    generator = torch.Generator().manual_seed(0)
+    assert diffusion_loss(trainer.export(), images[:8], torch.arange(8), generator) > 0
