@@ -68,10 +68,10 @@ FAILURES = ("mode collapse", "posterior collapse", "divergence", "overfitting")
 BREAK_IT = {
     "collapse": ("mode collapse", {"family": "GAN (MNIST digits)", "steps": 120, "batch": 32, "lr": 3e-3,
                                    "lr_d": 1e-5, "loss": "nonsaturating"}, {"init_from": "gan-mnist"}),
-    "posterior": ("posterior collapse", {"family": "VAE (MNIST digits)", "steps": 200, "lr": 1e-3, "latent": 16,
+    "posterior": ("posterior collapse", {"family": "VAE (MNIST digits)", "steps": 150, "lr": 1e-3, "latent": 16,
                                          "beta": 20.0}, {}),
     "divergence": ("divergence", {"family": "VAE (MNIST digits)", "steps": 300, "lr": 5.0, "latent": 16}, {}),
-    "overfit": ("overfitting", {"family": "char-GPT (text)", "steps": 200, "lr": 3e-3, "width": 128,
+    "overfit": ("overfitting", {"family": "char-GPT (text)", "steps": 150, "lr": 3e-3, "width": 128,
                                 "source": "text pasted below", "pasted": "tiny"}, {}),
 }  # fmt: skip
 OVERFIT_CHARACTERS = 3_000  # the first 3,000 characters of Tiny Shakespeare: too little text for this model
