@@ -43,6 +43,18 @@ def _histogram(series: str, meter: dict) -> pd.DataFrame:
     return pd.DataFrame({"label": [str(d) for d in range(10)], "value": meter["histogram"], "series": series})
 
 
+def _walk_and_fade(result: ex.WalkAndFade) -> Outcome:
+    """The latent walk above the pixel cross-fade, with the half-tone share of each middle frame's ink."""
+    picture = stacked([strip(result.walk, scale=2, value_range=UNIT), strip(result.fade, scale=2, value_range=UNIT)])
+    text = tr(
+        "Top: the latent walk; bottom: the pixel cross-fade. Half-tone share of the ink in the middle frame: "
+        "walk {walk:.0%}, fade {fade:.0%} (real handwritten digits: about 25-35%).",
+        walk=result.walk_half_tone[len(result.walk) // 2],
+        fade=result.fade_half_tone[len(result.fade) // 2],
+    )
+    return Outcome(text, picture)
+
+
 def gan_experiments(registry: Registry) -> list[Experiment]:
     def gan():
         return registry.load("gan-mnist", "gan")
@@ -85,16 +97,7 @@ def gan_experiments(registry: Registry) -> list[Experiment]:
 
     def walk_fade():
         result = ex.gan_walk_versus_fade(gan(), 1, 2, frames=9)
-        picture = stacked(
-            [strip(result.walk, scale=2, value_range=UNIT), strip(result.fade, scale=2, value_range=UNIT)]
-        )
-        text = tr(
-            "Top: the latent walk; bottom: the pixel cross-fade. Half-tone share of the ink in the middle frame: "
-            "walk {walk:.0%}, fade {fade:.0%} (real handwritten digits: about 25-35%).",
-            walk=result.walk_half_tone[4],
-            fade=result.fade_half_tone[4],
-        )
-        return Outcome(text, picture)
+        return _walk_and_fade(result)
 
     def discriminator():
         held = _held_out()
@@ -177,16 +180,7 @@ def vae_experiments(registry: Registry) -> list[Experiment]:
     def walk_fade():
         images = _held_out_unit(2)
         result = ex.vae_walk_versus_fade(registry.load("vae-16d", "vae"), images[0], images[1], frames=9)
-        picture = stacked(
-            [strip(result.walk, scale=2, value_range=UNIT), strip(result.fade, scale=2, value_range=UNIT)]
-        )
-        text = tr(
-            "Top: the latent walk; bottom: the pixel cross-fade. Half-tone share of the ink in the middle frame: "
-            "walk {walk:.0%}, fade {fade:.0%} (real handwritten digits: about 25-35%).",
-            walk=result.walk_half_tone[4],
-            fade=result.fade_half_tone[4],
-        )
-        return Outcome(text, picture)
+        return _walk_and_fade(result)
 
     def far_out():
         result = ex.far_outside_prior(registry.load("vae-16d", "vae"), judge(), SEED)

@@ -127,9 +127,8 @@ class GANTab:
         )
         return gr.update(visible=gan.conditional, interactive=gan.conditional), "\n\n".join(lines)
 
-    def sample(self, name, seed, grid_size, digit, psi, show_scores, *offsets):
-        """A grid of samples for one seed, with truncation, directions and optional discriminator scores."""
-        notices = Notices()
+    def _grid(self, name, seed, grid_size, digit, psi, offsets, notices: Notices):
+        """The checked settings of a grid and its images: (gan, seed, count, psi, images, labels)."""
         gan = self._model(name)
         seed = integer(seed, "Seed", 0, MAX_SEED, notices)
         count = integer(grid_size, "Grid size", 1, MAX_GRID, notices)
@@ -145,9 +144,15 @@ class GANTab:
             for i, v in enumerate(offsets)
         ]
         label = self._label(gan, digit, notices)
-        show_scores = flag(show_scores, "Show discriminator score")
         z = sample_latents(gan, seed, count, psi, offsets, self._directions(name))
         images, labels = generate(gan, z, label)
+        return gan, seed, count, psi, images, labels
+
+    def sample(self, name, seed, grid_size, digit, psi, show_scores, *offsets):
+        """A grid of samples for one seed, with truncation, directions and optional discriminator scores."""
+        notices = Notices()
+        show_scores = flag(show_scores, "Show discriminator score")
+        gan, seed, count, psi, images, labels = self._grid(name, seed, grid_size, digit, psi, offsets, notices)
         captions = colors = None
         if show_scores:
             scores = discriminator_scores(gan, images, labels).tolist()
@@ -173,22 +178,7 @@ class GANTab:
         entropy and the Inception score, beside real held-out digits' with as many images."""
         if "mnist-classifier" not in self.registry.names("classifier"):
             return pd.DataFrame(columns=["digit", "share", "images"]), tr("The diversity meter needs the judge.")
-        notices = Notices()
-        gan = self._model(name)
-        seed = integer(seed, "Seed", 0, MAX_SEED, notices)
-        count = integer(grid_size, "Grid size", 1, MAX_GRID, notices)
-        psi = number(psi, "Truncation ψ", 0.0, 1.0, notices)
-        if len(offsets) != DIRECTION_COUNT:
-            raise UserError(
-                tr("Expected {expected} direction values, got {count}.", expected=DIRECTION_COUNT, count=len(offsets))
-            )
-        offsets = [
-            number(v, tr("Direction {index}", index=i + 1), -DIRECTION_LIMIT, DIRECTION_LIMIT, notices)
-            for i, v in enumerate(offsets)
-        ]
-        label = self._label(gan, digit, Notices())
-        z = sample_latents(gan, seed, count, psi, offsets, self._directions(name))
-        images, _ = generate(gan, z, label)
+        _, _, count, _, images, _ = self._grid(name, seed, grid_size, digit, psi, offsets, Notices())
         judge = self.registry.load("mnist-classifier", "classifier")
         meter = diversity(classify(judge, images)[0])
         shares = [(str(d), v, tr("these samples")) for d, v in enumerate(meter["histogram"])]
