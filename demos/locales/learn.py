@@ -101,8 +101,8 @@ EN = {
 }
 
 ZH = {
-    'unknown sampler {sampler}: use ddim or ddpm': '未知的采样器 {sampler}：请用 ddim 或 ddpm',
-    'steps must be 1 to {limit}': '步数必须在 1 到 {limit} 之间',
+    "unknown sampler {sampler}: use ddim or ddpm": "未知的采样器 {sampler}：请用 ddim 或 ddpm",
+    "steps must be 1 to {limit}": "步数必须在 1 到 {limit} 之间",
     "digit": "数字",
     "share": "比例",
     "images": "图像",
