@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from genmodels.data import DatasetUnavailable, held_out_digits
+from genmodels.evaluate import shipped_evaluation
 from genmodels.imaging import grid, mark, strip, write_gif
 from genmodels.preprocess import ImageRejected, open_image, to_mnist
 from genmodels.registry import Registry, UnknownModel
@@ -291,6 +292,21 @@ class VAETab:
                 reconstruction=metrics["reconstruction_nats"],
                 kl=metrics["kl_nats"],
                 elbo=metrics["negative_elbo_nats"],
+            )
+        evaluation = shipped_evaluation()
+        if name in evaluation and "real digits" in evaluation:  # python -m genmodels.evaluate, beside the floor
+            ours, real = evaluation[name], evaluation["real digits"]
+            text += "\n\n" + tr(
+                "Prior samples against real digits (`python -m genmodels.evaluate`): Fréchet distance with 500 "
+                "images **{fd:.1f} ± {spread:.1f}** over 5 seeds, where two halves of the held-out digits are "
+                "{floor:.1f} apart (the floor) · Inception score **{score:.2f}**, {percent:.0%} of real digits' "
+                "{real:.2f} with as many images.",
+                fd=ours["frechet_500_mean"],
+                spread=ours["frechet_500_spread"],
+                floor=real["frechet_floor"],
+                score=ours["inception_score_500_mean"],
+                percent=ours["inception_score_500_mean"] / real["inception_score_real_500"],
+                real=real["inception_score_real_500"],
             )
         return text
 

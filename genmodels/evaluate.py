@@ -27,6 +27,7 @@ from .classifier import MNISTClassifier
 from .data import load_shakespeare, mnist_splits, split_text, to_signed
 from .gan import GAN
 from .metrics import classify, frechet_distance, generate_for_evaluation, inception_score, per_class_accuracy
+from .vae import VAE
 
 HALF = 500  # real digits per half of the held-out set, and generated images per Fréchet distance
 SEEDS = (2026, 2027, 2028, 2029, 2030)
@@ -81,6 +82,28 @@ def evaluate_gan(gan: GAN, classifier: MNISTClassifier, held_out: torch.Tensor, 
     return result
 
 
+@torch.inference_mode()
+def evaluate_vae_samples(vae, classifier: MNISTClassifier, held_out: torch.Tensor, seeds=SEEDS) -> dict:
+    """A VAE's prior samples judged like a GAN's: Fréchet distance with 500 images over seeds, and the Inception
+    score, against the same held-out half (the images are decoded means, in [0, 1], judged in [-1, 1])."""
+    from .sampling import seeded_latents
+    from .vae_pipeline import decode
+
+    _, reference = classify(classifier, held_out[:HALF])
+    distances, scores = [], []
+    for seed in seeds:
+        images = decode(vae, seeded_latents(seed, HALF, vae.config.latent_dim)) * 2 - 1
+        probabilities, features = classify(classifier, images)
+        distances.append(frechet_distance(features, reference))
+        scores.append(inception_score(probabilities))
+    return {
+        "frechet_500_mean": round(statistics.mean(distances), 3),
+        "frechet_500_spread": round(statistics.stdev(distances), 3),
+        "inception_score_500_mean": round(statistics.mean(scores), 4),
+        "seeds": list(seeds),
+    }
+
+
 def text_baselines(text: str) -> dict:
     """Unigram and add-one bigram models fitted on the training 90% of text, in nats per character on the rest."""
     train, held_out = split_text(text)
@@ -109,6 +132,8 @@ def main(argv: list[str] | None = None) -> dict:
     results = {"real digits": real_floor(classifier, held_out)}
     for name in ("gan-mnist", "cgan-mnist"):
         results[name] = evaluate_gan(load_checkpoint(GAN, CHECKPOINTS_DIR / name).eval(), classifier, held_out)
+    for name in ("vae-2d", "vae-16d", "vae-16d-beta4"):
+        results[name] = evaluate_vae_samples(load_checkpoint(VAE, CHECKPOINTS_DIR / name).eval(), classifier, held_out)
     results["text baselines"] = text_baselines(load_shakespeare())
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
@@ -122,6 +147,14 @@ def main(argv: list[str] | None = None) -> dict:
             f"({r['frechet_500_min']:.1f} to {r['frechet_500_max']:.1f}) | {floor['frechet_floor']:.1f} | "
             f"{r['inception_score_1000']:.2f} ({r['inception_score_1000'] / floor['inception_score_real_1000']:.1%})"
             f" | {floor['inception_score_real_1000']:.2f} |"
+        )
+    print("\n| VAE prior samples | Fréchet distance, 500 images, 5 seeds | floor | IS, 500 | real IS, 500 |")
+    print("|---|---|---|---|---|")
+    for name in ("vae-2d", "vae-16d", "vae-16d-beta4"):
+        r = results[name]
+        print(
+            f"| {name} | {r['frechet_500_mean']:.1f} ± {r['frechet_500_spread']:.1f} | {floor['frechet_floor']:.1f} | "
+            f"{r['inception_score_500_mean']:.2f} | {floor['inception_score_real_500']:.2f} |"
         )
     baselines = results["text baselines"]
     print(

@@ -23,6 +23,9 @@ def test_the_shipped_evaluation_has_every_model_beside_its_floor():
         assert ours["frechet_500_spread"] > 0 and len(ours["seeds"]) == 5
         assert 1 <= ours["inception_score_1000"] <= 10
     assert 9.0 < real["inception_score_real_1000"] <= 10 and real["frechet_floor"] > 0
+    for name in ("vae-2d", "vae-16d", "vae-16d-beta4"):  # prior samples, judged like a GAN's
+        assert evaluation[name]["frechet_500_spread"] > 0 and 1 <= evaluation[name]["inception_score_500_mean"] <= 10
+    assert evaluation["vae-16d"]["frechet_500_mean"] < evaluation["vae-2d"]["frechet_500_mean"]
     assert evaluation["cgan-mnist"]["class_accuracy_500_mean"] >= 0.98  # issue 15's target for the conditional GAN
     text = evaluation["text baselines"]
     assert text["uniform_nats_per_char"] > text["unigram_nats_per_char"] > text["bigram_nats_per_char"] > 1.473
