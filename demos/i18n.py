@@ -154,7 +154,3 @@ def translate_message(message: str) -> str:
                 values = {name: translate_message(value) for name, value in match.groupdict().items()}
                 return _PLAIN_FIELD.sub(r"{\1}", ZH[key]).format(**values)
     return message
-
-
-def capitalised(message: str) -> str:
-    return message[:1].upper() + message[1:] if message else message
