@@ -9,7 +9,7 @@ import threading
 
 import gradio as gr
 
-from demos import gan, lesson, text, training, vae
+from demos import diffusion, gan, lesson, text, training, vae
 from demos.i18n import COOKIE, I18N, LANGUAGES, T
 from genmodels.lessons import LessonError, available_lessons, load_lesson
 from genmodels.registry import Registry
@@ -121,7 +121,9 @@ def build_app(registry: Registry | None = None, text_models: TextModels | None =
         gr.Markdown(T("See and steer generative models: pick a model, move a control, watch the samples change."))
         bar = lesson.LessonBar()
         with gr.Tabs(elem_id="genlab-tabs") as tabs:
-            pickers = (gan.build(demo, registry), vae.build(demo, registry), text.build(demo, text_models))
+            gan_picker, vae_picker = gan.build(demo, registry), vae.build(demo, registry)
+            diffusion_picker = diffusion.build(demo, registry)
+            pickers = (gan_picker, vae_picker, text.build(demo, text_models), diffusion_picker)
             training.build(demo, registry, text_models, pickers)
         bar.wire(demo, tabs)
     # Model events set their own queues (demos/common.py: IMAGES, TEXT); anything else gets a limit of 2.

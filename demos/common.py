@@ -453,3 +453,41 @@ def plot_titles(demo: gr.Blocks, plot, x: str, y: str, color: str | None = None)
         return gr.update(**change)
 
     demo.load(with_session(titles), None, plot, api_visibility="private", queue=False)
+
+
+def diversity_meter(registry, images):
+    """The diversity meter of generated digits (N, 1, 28, 28) in [-1, 1]: the judge's class histogram beside real
+    held-out digits' (with as many images), the entropy and the Inception score. (bar table, Markdown)."""
+    import pandas as pd
+
+    from genmodels.data import DatasetUnavailable, held_out_digits, to_signed
+    from genmodels.metrics import classify, diversity
+
+    if images is None or "mnist-classifier" not in registry.names("classifier"):
+        return pd.DataFrame(columns=["digit", "share", "images"]), tr("The diversity meter needs the judge.")
+    count = len(images)
+    judge = registry.load("mnist-classifier", "classifier")
+    meter = diversity(classify(judge, images)[0])
+    shares = [(str(d), v, tr("these samples")) for d, v in enumerate(meter["histogram"])]
+    try:
+        real = diversity(classify(judge, to_signed(held_out_digits().images[:count]))[0])
+    except DatasetUnavailable:  # no digits here to compare with: the meter alone
+        text = tr(
+            "**Diversity meter** ({count} samples): class entropy **{entropy:.2f}** bits of 3.32 · Inception "
+            "score **{score:.2f}**.",
+            count=count,
+            entropy=meter["entropy_bits"],
+            score=meter["inception_score"],
+        )
+        return pd.DataFrame(shares, columns=["digit", "share", "images"]), text
+    shares += [(str(d), v, tr("real digits")) for d, v in enumerate(real["histogram"])]
+    text = tr(
+        "**Diversity meter** ({count} samples): class entropy **{entropy:.2f}** bits of 3.32 · Inception score "
+        "**{score:.2f}**, {percent:.0%} of real held-out digits' {real:.2f} with as many images.",
+        count=count,
+        entropy=meter["entropy_bits"],
+        score=meter["inception_score"],
+        percent=meter["inception_score"] / real["inception_score"],
+        real=real["inception_score"],
+    )
+    return pd.DataFrame(shares, columns=["digit", "share", "images"]), text

@@ -294,3 +294,105 @@ def text_experiments(text_models) -> list[Experiment]:
         Experiment("text.repetition", 3, 1, repetition, ()),
         Experiment("text.two_models", 3, 1, two_models, ("bars",)),
     ]
+
+
+def diffusion_experiments(registry: Registry) -> list[Experiment]:
+    def model():
+        return registry.load("diffusion-mnist", "diffusion")
+
+    def judge():
+        return registry.load("mnist-classifier", "classifier")
+
+    def _line(result: ex.DiffusionSamples) -> str:
+        return tr(
+            "read as the digit asked for {accuracy:.0%} · half-tone share of the ink {half:.0%} · pixel distance "
+            "between two samples of the same digit {distance:.1f}",
+            accuracy=result.class_accuracy,
+            half=result.half_tone,
+            distance=result.within_class_distance,
+        )
+
+    def steps():
+        few, many = ex.steps_pair(model(), judge(), SEED, steps=(2, 50), count=40)
+        picture = side_by_side(
+            [grid(few.images[:20], columns=10, scale=2), grid(many.images[:20], columns=10, scale=2)]
+        )
+        text = tr(
+            "Seed {seed}, the same noise, 40 samples (digits 0-9 in turn), DDIM, guidance 2. Left, 2 steps: {few}. "
+            "Right, 50 steps: {many}.",
+            seed=SEED,
+            few=_line(few),
+            many=_line(many),
+        )
+        bars = pd.DataFrame(
+            {"label": [tr("class accuracy"), tr("half-tone share")] * 2,
+             "value": [few.class_accuracy, few.half_tone, many.class_accuracy, many.half_tone],
+             "series": [tr("2 steps")] * 2 + [tr("50 steps")] * 2}
+        )  # fmt: skip
+        return Outcome(text, picture, bars=bars)
+
+    def guidance():
+        free, guided = ex.guidance_pair(model(), judge(), SEED, scales=(0.0, 3.0), count=60)
+        picture = side_by_side(
+            [grid(free.images[:30], columns=10, scale=2), grid(guided.images[:30], columns=10, scale=2)]
+        )
+        text = tr(
+            "Seed {seed}, the same noise, 60 samples (digits 0-9 in turn), 20 DDIM steps. Left, guidance 0: {free}. "
+            "Right, guidance 3: {guided}.",
+            seed=SEED,
+            free=_line(free),
+            guided=_line(guided),
+        )
+        bars = pd.concat([_histogram(tr("guidance 0"), free.meter), _histogram(tr("guidance 3"), guided.meter)])
+        return Outcome(text, picture, bars=bars)
+
+    def samplers():
+        result = ex.sampler_pair(model(), judge(), SEED, steps=50, count=40)
+        picture = stacked(
+            [
+                grid(result.ddim.images[:20], columns=20, scale=2),
+                grid(result.ddpm.images[:20], columns=20, scale=2),
+            ]
+        )
+        identical = bool(torch.equal(result.ddim.images, result.ddim_again.images))
+        text = tr(
+            "Seed {seed}: the same 40 starting noises, no class given, guidance 0, 50 steps. Top: DDIM; bottom: DDPM. "
+            "The judge reads the same digit in {same:.0%} of the pairs (unrelated samples would agree in about "
+            "{chance:.0%}). DDIM run again gives {again}.",
+            seed=SEED,
+            same=result.same_digit,
+            chance=result.chance,
+            again=tr("exactly the same images") if identical else tr("different images"),
+        )
+        bars = pd.DataFrame(
+            {"label": [tr("same digit under both samplers"), tr("unrelated samples")],
+             "value": [result.same_digit, result.chance], "series": [tr("share of pairs")] * 2}
+        )  # fmt: skip
+        return Outcome(text, picture, bars=bars)
+
+    def forward():
+        from genmodels.diffusion_pipeline import forward_process
+
+        held = _held_out()
+        times = [0, 250, 500, 750, 999]
+        rows = []
+        shares = []
+        for index in range(4):
+            result = forward_process(model(), to_signed(held.images[index : index + 1]), times, SEED)
+            rows.append(strip(result.noisy.clamp(-1, 1), scale=2))
+            shares = [s * s for s in result.signal]
+        text = tr(
+            "Four held-out digits noised at t = {times}. The share of x_t's variance that is still the digit: "
+            "{shares}.",
+            times=", ".join(map(str, times)),
+            shares=", ".join(f"{s:.1%}" for s in shares),
+        )
+        lines = pd.DataFrame({"x": times, "value": [round(s, 4) for s in shares], "series": tr("signal share")})
+        return Outcome(text, stacked(rows, gap=4), lines=lines)
+
+    return [
+        Experiment("diffusion.steps", 3, 1, steps, ("picture", "bars")),
+        Experiment("diffusion.guidance", 3, 0, guidance, ("picture", "bars")),
+        Experiment("diffusion.samplers", 3, 1, samplers, ("picture", "bars")),
+        Experiment("diffusion.forward", 3, 0, forward, ("picture", "lines")),
+    ]

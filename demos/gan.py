@@ -3,9 +3,7 @@
 import secrets
 
 import gradio as gr
-import pandas as pd
 
-from genmodels.data import DatasetUnavailable, held_out_digits, to_signed
 from genmodels.evaluate import shipped_evaluation
 from genmodels.gan import Generator
 from genmodels.gan_pipeline import (
@@ -19,7 +17,6 @@ from genmodels.gan_pipeline import (
     sample_latents,
 )
 from genmodels.imaging import grid, score_colors, strip, write_gif
-from genmodels.metrics import classify, diversity
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED, slerp, truncate
 
@@ -29,6 +26,7 @@ from .common import (
     UserError,
     choice,
     described,
+    diversity_meter,
     flag,
     friendly,
     integer,
@@ -177,33 +175,9 @@ class GANTab:
         """The diversity meter of the grid `sample` draws with the same settings: the judge's class histogram, its
         entropy and the Inception score, beside real held-out digits' with as many images."""
         if "mnist-classifier" not in self.registry.names("classifier"):
-            return pd.DataFrame(columns=["digit", "share", "images"]), tr("The diversity meter needs the judge.")
-        _, _, count, _, images, _ = self._grid(name, seed, grid_size, digit, psi, offsets, Notices())
-        judge = self.registry.load("mnist-classifier", "classifier")
-        meter = diversity(classify(judge, images)[0])
-        shares = [(str(d), v, tr("these samples")) for d, v in enumerate(meter["histogram"])]
-        try:
-            real = diversity(classify(judge, to_signed(held_out_digits().images[:count]))[0])
-        except DatasetUnavailable:  # no digits here to compare with: the meter alone
-            text = tr(
-                "**Diversity meter** ({count} samples): class entropy **{entropy:.2f}** bits of 3.32 · Inception "
-                "score **{score:.2f}**.",
-                count=count,
-                entropy=meter["entropy_bits"],
-                score=meter["inception_score"],
-            )
-            return pd.DataFrame(shares, columns=["digit", "share", "images"]), text
-        shares += [(str(d), v, tr("real digits")) for d, v in enumerate(real["histogram"])]
-        text = tr(
-            "**Diversity meter** ({count} samples): class entropy **{entropy:.2f}** bits of 3.32 · Inception score "
-            "**{score:.2f}**, {percent:.0%} of real held-out digits' {real:.2f} with as many images.",
-            count=count,
-            entropy=meter["entropy_bits"],
-            score=meter["inception_score"],
-            percent=meter["inception_score"] / real["inception_score"],
-            real=real["inception_score"],
-        )
-        return pd.DataFrame(shares, columns=["digit", "share", "images"]), text
+            return diversity_meter(self.registry, None)
+        _, _, _, _, images, _ = self._grid(name, seed, grid_size, digit, psi, offsets, Notices())
+        return diversity_meter(self.registry, images)
 
     def interpolate(self, name, seed_a, seed_b, frames, mode, psi, digit):
         """A strip and a looping GIF walking from the first sample of seed A to that of seed B."""

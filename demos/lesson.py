@@ -63,7 +63,9 @@ class LessonBar:
         tab_keys = [f"tab.{tab}" for tab in TABS if f"tab.{tab}" in controls]
         control_keys = [name for name in CONTROLS if name in controls]
         # Each tab's experiment picker and its fold: a step with an experiment selects it and opens the fold.
-        experiment_tabs = [tab for tab in ("gan", "vae", "text", "training") if f"experiment.{tab}" in controls]
+        experiment_tabs = [
+            tab for tab in ("gan", "vae", "diffusion", "text", "training") if f"experiment.{tab}" in controls
+        ]
         experiment_outputs = [controls[f"experiment.{tab}"] for tab in experiment_tabs]
         experiment_outputs += [controls[f"experiment_box.{tab}"] for tab in experiment_tabs]
 

@@ -271,3 +271,77 @@ def characters_versus_tokens(models, prompts, seed: int, steps: int, reference: 
         words = re.findall(r"[a-z]+", result.text.lower())
         invented.append(sorted({w for w in words if w not in known and len(w) > 2}))
     return TwoModels(texts, rates, invented)
+
+
+# Diffusion ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffusionSamples:
+    """Diffusion samples with what the judge makes of them."""
+
+    images: torch.Tensor  # (N, 1, 28, 28) in [-1, 1]
+    labels: torch.Tensor  # (N,) the digits asked for (the null class: none)
+    meter: dict  # metrics.diversity of the judge's readings
+    reads: list[int]  # the digit the judge reads in each
+    class_accuracy: float  # share read as the digit asked for (0 when no digit was asked for)
+    half_tone: float  # mean half-tone share of the ink: blur and faded strokes raise it
+    within_class_distance: float  # mean pixel distance between two samples of the same digit: variety
+
+
+def judged_diffusion(model, judge, seed: int, count: int, steps: int, guidance: float, sampler: str, digit=None):
+    """Seeded samples (digits 0-9 in turn, or `digit`, or the null class) judged by the classifier."""
+    from .diffusion_pipeline import denoise
+
+    result = denoise(model, seed, count, digit, steps, guidance, sampler)
+    probabilities, _ = classify(judge, result.images)
+    reads = probabilities.argmax(dim=1)
+    asked = result.labels
+    accuracy = float((reads == asked).double().mean()) if int(asked.max()) < model.null_class else 0.0
+    flat = result.images.flatten(1)
+    distances = []
+    for label in asked.unique().tolist():
+        same = flat[asked == label]
+        if len(same) > 1:
+            pairwise = torch.cdist(same, same)
+            distances.append(float(pairwise.sum() / (len(same) * (len(same) - 1))))
+    return DiffusionSamples(
+        result.images,
+        asked,
+        diversity(probabilities),
+        reads.tolist(),
+        round(accuracy, 4),
+        round(sum(half_tone_fraction((result.images + 1) / 2)) / count, 4),
+        round(sum(distances) / max(len(distances), 1), 3),
+    )
+
+
+def steps_pair(model, judge, seed: int, steps=(2, 50), count: int = 40) -> list[DiffusionSamples]:
+    """The same noise denoised in few and in many DDIM steps (guidance 2)."""
+    return [judged_diffusion(model, judge, seed, count, s, 2.0, "ddim") for s in steps]
+
+
+def guidance_pair(model, judge, seed: int, scales=(0.0, 3.0), count: int = 60) -> list[DiffusionSamples]:
+    """The same noise at guidance 0 (the conditional model alone) and 3 (pushed further from unconditional), in 20
+    DDIM steps: class accuracy (fidelity) against the variety within each digit (diversity)."""
+    return [judged_diffusion(model, judge, seed, count, 20, g, "ddim") for g in scales]
+
+
+@dataclass(frozen=True)
+class SamplerComparison:
+    ddim: DiffusionSamples
+    ddpm: DiffusionSamples
+    ddim_again: DiffusionSamples  # DDIM once more: the deterministic sampler repeats itself exactly
+    same_digit: float  # share of samples the judge reads as the same digit under both samplers
+    chance: float  # the share expected for unrelated samples with these readings
+
+
+def sampler_pair(model, judge, seed: int, steps: int = 50, count: int = 40) -> SamplerComparison:
+    """The same starting noise, no class given, through DDIM (deterministic) and DDPM (fresh noise every step)."""
+    null = model.null_class
+    ddim = judged_diffusion(model, judge, seed, count, steps, 0.0, "ddim", null)
+    ddpm = judged_diffusion(model, judge, seed, count, steps, 0.0, "ddpm", null)
+    again = judged_diffusion(model, judge, seed, count, steps, 0.0, "ddim", null)
+    same = sum(a == b for a, b in zip(ddim.reads, ddpm.reads, strict=True)) / count
+    chance = sum(a * b for a, b in zip(ddim.meter["histogram"], ddpm.meter["histogram"], strict=True))
+    return SamplerComparison(ddim, ddpm, again, round(same, 4), round(chance, 4))

@@ -30,7 +30,7 @@ from pathlib import Path
 from .checkpoints import PROJECT_ROOT
 
 LESSONS_DIR = PROJECT_ROOT / "lessons"
-TABS = ("GAN", "VAE", "Text", "Training")
+TABS = ("GAN", "VAE", "Diffusion", "Text", "Training")
 LANGUAGES = ("en", "zh-CN")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 # Controls a lesson may set, lock or cap: name -> (kind, what the class sees it as).
@@ -40,16 +40,19 @@ CONTROLS = {
     "gan.psi": (float, "the truncation ψ"),
     "gan.frames": (int, "the interpolation frames"),
     "vae.model": (str, "the VAE model"),
+    "diffusion.model": (str, "the diffusion model"),
+    "diffusion.grid": (int, "the diffusion grid size"),
+    "diffusion.steps": (int, "the sampling steps"),
     "text.model": (str, "the language model"),
     "text.tokens": (int, "the new tokens per generation"),
     "text.temperature": (float, "the temperature"),
     "training.family": (str, "the model family to train"),
     "training.steps": (int, "the training steps"),
 }
-CAPPABLE = ("gan.grid", "gan.frames", "text.tokens", "training.steps")
+CAPPABLE = ("gan.grid", "gan.frames", "diffusion.grid", "diffusion.steps", "text.tokens", "training.steps")
 
 
-EXPERIMENT_PATTERN = re.compile(r"^(gan|vae|text|training)\.[a-z_]+$")
+EXPERIMENT_PATTERN = re.compile(r"^(gan|vae|diffusion|text|training)\.[a-z_]+$")
 
 
 class LessonError(ValueError):

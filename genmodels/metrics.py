@@ -56,7 +56,7 @@ def diversity(probabilities: torch.Tensor) -> dict:
     nonzero = histogram[histogram > 0]
     return {
         "histogram": [round(float(value), 4) for value in histogram],
-        "entropy_bits": round(max(float(-(nonzero * nonzero.log2()).sum()), 0.0), 4),
+        "entropy_bits": round(max(float(-(nonzero * nonzero.log2()).sum()), 0.0) + 0.0, 4),  # never -0.0
         "most_common": int(histogram.argmax()),
         "inception_score": round(inception_score(probabilities), 4),
     }

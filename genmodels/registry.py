@@ -19,11 +19,18 @@ from .checkpoints import (
     recover_interrupted_saves,
 )
 from .classifier import MNISTClassifier
+from .diffusion import DiffusionModel
 from .gan import GAN
 from .ownership import RunOwners, current_session
 from .vae import VAE
 
-MODEL_CLASSES: dict[str, type] = {"gan": GAN, "vae": VAE, "chargpt": CharGPT, "classifier": MNISTClassifier}
+MODEL_CLASSES: dict[str, type] = {
+    "gan": GAN,
+    "vae": VAE,
+    "chargpt": CharGPT,
+    "classifier": MNISTClassifier,
+    "diffusion": DiffusionModel,
+}
 
 
 class UnknownModel(ValueError):

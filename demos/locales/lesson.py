@@ -9,6 +9,9 @@ EN = {
 CONTROL_NAMES = {
     "the GAN model": "GAN 模型",
     "the GAN grid size": "GAN 网格大小",
+    "the diffusion model": "扩散模型",
+    "the diffusion grid size": "扩散模型网格大小",
+    "the sampling steps": "采样步数",
     "the truncation ψ": "截断 ψ",
     "the interpolation frames": "插值帧数",
     "the VAE model": "VAE 模型",

@@ -1,0 +1,144 @@
+"""Diffusion sampling pipeline (issue 11): seeded grids, the denoising trajectory, and the forward process.
+
+Composes a loaded DiffusionModel with genmodels.diffusion's samplers; every function is read-only on the model and
+checks its arguments (the API bypasses every slider bound). All noise comes from a CPU generator seeded by the
+request: the same seed and settings give the same images on every machine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .diffusion import SAMPLERS, DiffusionModel, sample
+from .sampling import MAX_SEED
+
+MAX_GRID = 64
+MAX_STEPS = 100
+MAX_GUIDANCE = 10.0
+MAX_FRAMES = 20
+MAX_TRACKED = 16  # samples whose trajectory is kept (the strip and GIF show the first ones of the grid)
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class Denoising:
+    """A sampled grid and its trajectory.
+
+    images (N, 1, 28, 28) in [-1, 1]; labels (N,); times: the step t reached after each sampler step (the last is
+    0); states and predictions: (steps, K, 1, 28, 28) for the first K = min(N, MAX_TRACKED) samples, the noisy
+    state x_t and the model's prediction of the clean image at each step; start: their pure noise (K, 1, 28, 28).
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    times: list[int]
+    states: torch.Tensor
+    predictions: torch.Tensor
+    start: torch.Tensor
+
+
+def labels_for(model: DiffusionModel, digit: int | None, count: int) -> torch.Tensor:
+    """The digit for every sample, 0-9 in turn when digit is None, or model.null_class: no class (unconditional)."""
+    classes = model.config.num_classes
+    if digit is None:
+        return torch.arange(count) % classes
+    _check(isinstance(digit, int) and 0 <= digit <= classes, f"digit must be 0 to {classes - 1}")
+    return torch.full((count,), digit, dtype=torch.long)
+
+
+def check_settings(seed: int, count: int, steps: int, guidance: float, sampler: str) -> None:
+    _check(isinstance(seed, int) and 0 <= seed <= MAX_SEED, f"seed must be a whole number from 0 to {MAX_SEED}")
+    _check(isinstance(count, int) and 1 <= count <= MAX_GRID, f"grid size must be 1 to {MAX_GRID}")
+    _check(isinstance(steps, int) and 1 <= steps <= MAX_STEPS, f"sampling steps must be 1 to {MAX_STEPS}")
+    _check(
+        isinstance(guidance, (int, float)) and math.isfinite(guidance) and 0 <= guidance <= MAX_GUIDANCE,
+        f"guidance must be between 0 and {MAX_GUIDANCE:g}",
+    )
+    _check(sampler in SAMPLERS, "sampler must be ddim or ddpm")
+
+
+def denoise(
+    model: DiffusionModel,
+    seed: int,
+    count: int,
+    digit: int | None = None,
+    steps: int = 20,
+    guidance: float = 2.0,
+    sampler: str = "ddim",
+) -> Denoising:
+    """Sample a grid of `count` digits from the noise of `seed`, keeping the first samples' trajectory.
+
+    A grid of 4 is the first 4 samples of the grid of 64 with the same settings (the noise is drawn per sample in
+    order; DDPM's later noise depends on the grid size, as the sampler draws it for the whole batch each step)."""
+    check_settings(seed, count, steps, guidance, sampler)
+    labels = labels_for(model, digit, count)
+    generator = torch.Generator("cpu").manual_seed(seed)
+    start = torch.randn(count, 1, 28, 28, generator=torch.Generator("cpu").manual_seed(seed))
+    tracked = min(count, MAX_TRACKED)
+    times, states, predictions, last = [], [], [], None
+    for step in sample(model, labels, steps, float(guidance), sampler, generator):
+        times.append(step.t)
+        states.append(step.x[:tracked])
+        predictions.append(step.x0[:tracked])
+        last = step
+    return Denoising(last.x.clamp(-1, 1), labels, times, torch.stack(states), torch.stack(predictions), start[:tracked])
+
+
+def frame_indices(steps: int, frames: int) -> list[int]:
+    """Which sampler steps a trajectory strip shows: `frames` evenly spaced ones, always ending at the last."""
+    _check(isinstance(frames, int) and 1 <= frames <= MAX_FRAMES, f"frames must be 1 to {MAX_FRAMES}")
+    frames = min(frames, steps)
+    if frames == 1:
+        return [steps - 1]
+    return sorted({round(i * (steps - 1) / (frames - 1)) for i in range(frames)})
+
+
+def signal_share(model: DiffusionModel, t: int) -> float:
+    """sqrt(abar_t): how much of the clean digit is left in x_t (1 at t = 0, about 0 at t = T - 1)."""
+    return float(model.alpha_bar[t].sqrt())
+
+
+@dataclass(frozen=True)
+class ForwardProcess:
+    """A digit noised at steps `times`: the noisy images x_t, the model's prediction of the clean digit from each,
+    and each step's remaining signal share sqrt(abar_t)."""
+
+    times: list[int]
+    noisy: torch.Tensor  # (len(times), 1, 28, 28)
+    predictions: torch.Tensor  # (len(times), 1, 28, 28)
+    signal: list[float]
+
+
+@torch.inference_mode()
+def forward_process(
+    model: DiffusionModel, image: torch.Tensor, times: list[int], seed: int, label: int | None = None
+) -> ForwardProcess:
+    """q(x_t | x_0) for one digit (1, 28, 28) or (1, 1, 28, 28) in [-1, 1] at each step in `times`, with one noise
+    draw (seeded) shared by all, and the model's one-step prediction of x_0 from each x_t (told the digit if
+    `label` is given; else unconditional)."""
+    check_settings(seed, 1, 1, 0.0, "ddim")
+    total = model.config.timesteps
+    _check(
+        0 < len(times) <= MAX_FRAMES and all(isinstance(t, int) and 0 <= t < total for t in times),
+        f"steps t must be 0 to {total - 1} (at most {MAX_FRAMES} of them)",
+    )
+    image = image.reshape(1, 1, 28, 28).float()
+    _check(bool(torch.isfinite(image).all()) and float(image.abs().max()) <= 1.0, "the digit must be in [-1, 1]")
+    noise = torch.randn(1, 1, 28, 28, generator=torch.Generator("cpu").manual_seed(seed))
+    device = next(model.parameters()).device
+    t = torch.tensor(times, dtype=torch.long)
+    abar = model.alpha_bar.cpu()[t].view(-1, 1, 1, 1)
+    noisy = abar.sqrt() * image + (1 - abar).sqrt() * noise  # q(x_t | x_0), as model.noised, on the CPU
+    if label is not None:
+        _check(isinstance(label, int) and 0 <= label < model.config.num_classes, "digit must be 0 to 9")
+    y = torch.full((len(times),), model.null_class if label is None else label, dtype=torch.long)
+    eps = model(noisy.to(device), t.to(device), y.to(device)).float().cpu()
+    predictions = ((noisy - (1 - abar).sqrt() * eps) / abar.sqrt()).clamp(-1, 1)
+    return ForwardProcess(list(times), noisy, predictions, [signal_share(model, s) for s in times])
