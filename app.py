@@ -9,7 +9,7 @@ import threading
 
 import gradio as gr
 
-from demos import diffusion, gan, lesson, text, training, vae
+from demos import diffusion, gan, lesson, scoreboard, text, training, vae
 from demos.i18n import COOKIE, I18N, LANGUAGES, T
 from genmodels.lessons import LessonError, available_lessons, load_lesson
 from genmodels.registry import Registry
@@ -125,6 +125,7 @@ def build_app(registry: Registry | None = None, text_models: TextModels | None =
             diffusion_picker = diffusion.build(demo, registry)
             pickers = (gan_picker, vae_picker, text.build(demo, text_models), diffusion_picker)
             training.build(demo, registry, text_models, pickers)
+            scoreboard.build(demo, registry)
         bar.wire(demo, tabs)
     # Model events set their own queues (demos/common.py: IMAGES, TEXT); anything else gets a limit of 2.
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=2)

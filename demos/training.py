@@ -43,7 +43,12 @@ from .i18n import T, current_language, tr, translate_message
 from .learn import LATEX, learn_panel, prediction_index, verdict
 from .locales import ZH
 
-FAMILIES = {"GAN (MNIST digits)": "gan", "VAE (MNIST digits)": "vae", "char-GPT (text)": "chargpt"}
+FAMILIES = {
+    "GAN (MNIST digits)": "gan",
+    "VAE (MNIST digits)": "vae",
+    "char-GPT (text)": "chargpt",
+    "Diffusion (MNIST digits)": "diffusion",
+}
 TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
 MAX_UPLOAD_BYTES = 2 * 2**20
 REFRESH_SECONDS = 0.5
@@ -55,7 +60,7 @@ LOSS_TYPES = {"step": "int64", "loss": "float64", "series": "object"}
 QUALITY_COLUMNS = ["step", "value", "series"]
 QUALITY_TYPES = {"step": "int64", "value": "float64", "series": "object"}
 MAX_JOBS = int(os.environ.get("GENLAB_MAX_TRAINING_JOBS", "1"))
-HIDDEN_QUALITY = {"most common digit"}  # kept for the diagnosis, not a curve
+HIDDEN_QUALITY = {"most common digit", "class accuracy"}  # on the card and for the diagnosis, not a curve
 SETTING_NAMES = ("family", "steps", "seed", "batch", "lr", "lr_d", "loss", "conditional", "latent", "beta", "layers",
                  "heads", "width", "context", "source", "pasted")  # fmt: skip
 DEFAULTS = {"family": "GAN (MNIST digits)", "steps": 300, "seed": 0, "batch": 64, "lr": 2e-4, "lr_d": 2e-4,
@@ -93,7 +98,9 @@ class TrainingTab:
 
     def default_name(self, family: str = "GAN (MNIST digits)") -> str:
         """A run name nobody has used: the family and six random hex digits."""
-        prefix = {"gan": "my-gan", "vae": "my-vae", "chargpt": "my-gpt"}.get(FAMILIES.get(family, "gan"), "my-run")
+        prefix = {"gan": "my-gan", "vae": "my-vae", "chargpt": "my-gpt", "diffusion": "my-diffusion"}.get(
+            FAMILIES.get(family, "gan"), "my-run"
+        )
         while True:
             name = f"{prefix}-{secrets.token_hex(3)}"
             if not self.owners.exists(name):

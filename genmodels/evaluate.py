@@ -22,12 +22,11 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import CHECKPOINTS_DIR, load_checkpoint
+from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, load_checkpoint
 from .classifier import MNISTClassifier
 from .data import load_shakespeare, mnist_splits, split_text, to_signed
-from .gan import GAN
 from .metrics import classify, frechet_distance, generate_for_evaluation, inception_score, per_class_accuracy
-from .vae import VAE
+from .registry import MODEL_CLASSES
 
 HALF = 500  # real digits per half of the held-out set, and generated images per Fréchet distance
 SEEDS = (2026, 2027, 2028, 2029, 2030)
@@ -54,27 +53,79 @@ def real_floor(classifier: MNISTClassifier, held_out: torch.Tensor) -> dict:
     }
 
 
+def _sampler(family: str, model):
+    """(seed, count) -> (images (count, 1, 28, 28) in [-1, 1], the digits asked for or None) for one image model.
+
+    GANs and VAEs draw their latents from the seed; the diffusion model samples 20 DDIM steps with guidance 2 (the
+    tab's defaults); the VQ-VAE draws its code grid from its prior. Conditional models draw the digits 0-9 in turn.
+    """
+    if family == "gan":
+        return lambda seed, count: (lambda images, labels: (images, labels if model.conditional else None))(
+            *generate_for_evaluation(model, count, seed)
+        )
+    if family == "vae":
+        from .sampling import seeded_latents
+        from .vae_pipeline import decode
+
+        return lambda seed, count: (decode(model, seeded_latents(seed, count, model.config.latent_dim)) * 2 - 1, None)
+    if family == "diffusion":
+        from .diffusion import sample
+
+        def diffusion(seed: int, count: int):
+            labels = torch.arange(count) % model.config.num_classes
+            generator = torch.Generator("cpu").manual_seed(seed)
+            chunks = [list(sample(model, chunk, 20, 2.0, "ddim", generator))[-1].x for chunk in labels.split(250)]
+            return torch.cat(chunks).clamp(-1, 1), labels
+
+        return diffusion
+    if family == "vqvae":
+
+        def vqvae(seed: int, count: int):
+            labels = torch.arange(count) % 10
+            generator = torch.Generator("cpu").manual_seed(seed)
+            codes = model.sample_codes(labels, 1.0, 0, generator)
+            return model.decode(codes).float().clamp(-1, 1), labels
+
+        return vqvae
+    raise ValueError(f"no sampler for family {family!r}")
+
+
 @torch.inference_mode()
-def evaluate_gan(gan: GAN, classifier: MNISTClassifier, held_out: torch.Tensor, seeds=SEEDS) -> dict:
-    """Fréchet distance (500 images against the first half of the held-out digits) over seeds, Inception score
-    with 500 and 1,000 images, and class accuracy when conditional."""
+def score_samples(make, classifier: MNISTClassifier, held_out: torch.Tensor, seeds=SEEDS) -> dict:
+    """Judge a sampler (seed, count) -> (images, digits asked for or None) like every image model: Fréchet distance
+    with 500 images against the first half of the held-out digits over seeds (mean, spread, range), Inception score
+    (mean over seeds with 500 images; and with the first two seeds' 1,000 images), the diversity meter's class
+    entropy, class accuracy when conditional, and milliseconds per image (the first seed's sampling, 500 images)."""
+    import time
+
+    from .metrics import diversity
+
     _, reference = classify(classifier, held_out[:HALF])
-    distances, scores_500, accuracies = [], [], []
-    for seed in seeds:
-        images, labels = generate_for_evaluation(gan, HALF, seed)
+    distances, scores, entropies, accuracies, pooled = [], [], [], [], []
+    elapsed = 0.0
+    for index, seed in enumerate(seeds):
+        started = time.perf_counter()
+        images, labels = make(seed, HALF)
+        if index == 0:
+            elapsed = time.perf_counter() - started
         probabilities, features = classify(classifier, images)
         distances.append(frechet_distance(features, reference))
-        scores_500.append(inception_score(probabilities))
-        if gan.conditional:
+        scores.append(inception_score(probabilities))
+        entropies.append(diversity(probabilities)["entropy_bits"])
+        if index < 2:
+            pooled.append(probabilities)
+        if labels is not None:
             accuracies.append(sum(per_class_accuracy(probabilities, labels)) / 10)
-    images, _ = generate_for_evaluation(gan, 2 * HALF, seeds[0])
     result = {
         "frechet_500_mean": round(statistics.mean(distances), 3),
-        "frechet_500_spread": round(statistics.stdev(distances), 3),
+        "frechet_500_spread": round(statistics.stdev(distances), 3) if len(distances) > 1 else 0.0,
         "frechet_500_min": round(min(distances), 3),
         "frechet_500_max": round(max(distances), 3),
-        "inception_score_500_mean": round(statistics.mean(scores_500), 4),
-        "inception_score_1000": round(inception_score(classify(classifier, images)[0]), 4),
+        "inception_score_500_mean": round(statistics.mean(scores), 4),
+        "inception_score_1000": round(inception_score(torch.cat(pooled)), 4),
+        "entropy_bits_500_mean": round(statistics.mean(entropies), 4),
+        "ms_per_image": round(1000 * elapsed / HALF, 3),
+        "samples": HALF * len(seeds),
         "seeds": list(seeds),
     }
     if accuracies:
@@ -82,26 +133,64 @@ def evaluate_gan(gan: GAN, classifier: MNISTClassifier, held_out: torch.Tensor, 
     return result
 
 
-@torch.inference_mode()
-def evaluate_vae_samples(vae, classifier: MNISTClassifier, held_out: torch.Tensor, seeds=SEEDS) -> dict:
-    """A VAE's prior samples judged like a GAN's: Fréchet distance with 500 images over seeds, and the Inception
-    score, against the same held-out half (the images are decoded means, in [0, 1], judged in [-1, 1])."""
-    from .sampling import seeded_latents
-    from .vae_pipeline import decode
+def evaluate_model(family: str, model, classifier: MNISTClassifier, held_out: torch.Tensor, seeds=SEEDS) -> dict:
+    """One image model's scoreboard row (score_samples), with its family."""
+    return {"family": family, **score_samples(_sampler(family, model), classifier, held_out, seeds)}
 
-    _, reference = classify(classifier, held_out[:HALF])
-    distances, scores = [], []
-    for seed in seeds:
-        images = decode(vae, seeded_latents(seed, HALF, vae.config.latent_dim)) * 2 - 1
-        probabilities, features = classify(classifier, images)
-        distances.append(frechet_distance(features, reference))
-        scores.append(inception_score(probabilities))
-    return {
-        "frechet_500_mean": round(statistics.mean(distances), 3),
-        "frechet_500_spread": round(statistics.stdev(distances), 3),
-        "inception_score_500_mean": round(statistics.mean(scores), 4),
-        "seeds": list(seeds),
-    }
+
+IMAGE_FAMILIES = ("gan", "vae", "vqvae", "diffusion")
+
+
+def scoreboard(evaluation: dict) -> list[dict]:
+    """The rows of the one table every image model is read in: from `evaluation` (shipped_evaluation() or main's
+    result), in family order, each with the floor and the real digits' Inception score beside it."""
+    real = evaluation.get("real digits", {})
+    rows = []
+    for family in IMAGE_FAMILIES:
+        for name, result in evaluation.items():
+            if not isinstance(result, dict) or result.get("family") != family:
+                continue
+            accuracy = result.get("class_accuracy_500_mean")
+            rows.append(
+                {
+                    "model": name,
+                    "family": family,
+                    "frechet_distance": result["frechet_500_mean"],
+                    "spread": result["frechet_500_spread"],
+                    "floor": real.get("frechet_floor"),
+                    "inception_score": result["inception_score_500_mean"],
+                    "share_of_real": (
+                        round(result["inception_score_500_mean"] / real["inception_score_real_500"], 4)
+                        if real
+                        else None
+                    ),
+                    "class_accuracy": accuracy,
+                    "entropy_bits": result.get("entropy_bits_500_mean"),
+                    "ms_per_image": result.get("ms_per_image"),
+                    "samples": result.get("samples"),
+                }
+            )
+    return rows
+
+
+def scoreboard_markdown(rows: list[dict]) -> str:
+    """The scoreboard as a Markdown table (the README's, and what the command prints)."""
+    lines = [
+        "| model | family | Fréchet distance, 500 images (mean ± spread over seeds) | floor | Inception score, 500 "
+        "(share of real) | class accuracy | class entropy (bits of 3.32) | ms per image |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        accuracy = f"{row['class_accuracy']:.1%}" if row["class_accuracy"] is not None else "n/a (unconditional)"
+        floor = f"{row['floor']:.1f}" if row["floor"] is not None else "?"
+        share = f" ({row['share_of_real']:.0%})" if row["share_of_real"] is not None else ""
+        entropy = f"{row['entropy_bits']:.2f}" if row["entropy_bits"] is not None else "?"
+        speed = f"{row['ms_per_image']:.2f}" if row["ms_per_image"] is not None else "?"
+        lines.append(
+            f"| {row['model']} | {row['family']} | {row['frechet_distance']:.1f} ± {row['spread']:.1f} | {floor} | "
+            f"{row['inception_score']:.2f}{share} | {accuracy} | {entropy} | {speed} |"
+        )
+    return "\n".join(lines)
 
 
 def text_baselines(text: str) -> dict:
@@ -126,42 +215,53 @@ def text_baselines(text: str) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(EVALUATION))
+    parser.add_argument(
+        "--runs", action="store_true", help="also score the saved Training-tab runs (runs/), in the printed table only"
+    )
     args = parser.parse_args(argv)
+    torch.manual_seed(0)
     classifier = load_checkpoint(MNISTClassifier, CHECKPOINTS_DIR / "mnist-classifier").eval()
     held_out = to_signed(mnist_splits()[1].images)
     results = {"real digits": real_floor(classifier, held_out)}
-    for name in ("gan-mnist", "cgan-mnist"):
-        results[name] = evaluate_gan(load_checkpoint(GAN, CHECKPOINTS_DIR / name).eval(), classifier, held_out)
-    for name in ("vae-2d", "vae-16d", "vae-16d-beta4"):
-        results[name] = evaluate_vae_samples(load_checkpoint(VAE, CHECKPOINTS_DIR / name).eval(), classifier, held_out)
+    shipped = _image_models(CHECKPOINTS_DIR)
+    for name, (family, folder) in shipped.items():
+        model = load_checkpoint(MODEL_CLASSES[family], folder).eval()
+        results[name] = evaluate_model(family, model, classifier, held_out)
+        print(f"{name}: {results[name]}", flush=True)
     results["text baselines"] = text_baselines(load_shakespeare())
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    table = dict(results)
+    if args.runs:
+        for name, (family, folder) in _image_models(MODELS_DIR).items():
+            model = load_checkpoint(MODEL_CLASSES[family], folder).eval()
+            table[f"{name} (run)"] = evaluate_model(family, model, classifier, held_out)
     floor = results["real digits"]
-    print("| model | Fréchet distance, 500 images (mean ± spread over 5 seeds) | floor | IS 1,000 | real IS 1,000 |")
-    print("|---|---|---|---|---|")
-    for name in ("gan-mnist", "cgan-mnist"):
-        r = results[name]
-        print(
-            f"| {name} | {r['frechet_500_mean']:.1f} ± {r['frechet_500_spread']:.1f} "
-            f"({r['frechet_500_min']:.1f} to {r['frechet_500_max']:.1f}) | {floor['frechet_floor']:.1f} | "
-            f"{r['inception_score_1000']:.2f} ({r['inception_score_1000'] / floor['inception_score_real_1000']:.1%})"
-            f" | {floor['inception_score_real_1000']:.2f} |"
-        )
-    print("\n| VAE prior samples | Fréchet distance, 500 images, 5 seeds | floor | IS, 500 | real IS, 500 |")
-    print("|---|---|---|---|---|")
-    for name in ("vae-2d", "vae-16d", "vae-16d-beta4"):
-        r = results[name]
-        print(
-            f"| {name} | {r['frechet_500_mean']:.1f} ± {r['frechet_500_spread']:.1f} | {floor['frechet_floor']:.1f} | "
-            f"{r['inception_score_500_mean']:.2f} | {floor['inception_score_real_500']:.2f} |"
-        )
+    print(
+        f"\nReal held-out digits: Fréchet floor {floor['frechet_floor']:.1f} (two halves of 500), Inception score "
+        f"{floor['inception_score_real_500']:.2f} with 500, {floor['inception_score_real_1000']:.2f} with 1,000\n"
+    )
+    print(scoreboard_markdown(scoreboard(table)))
     baselines = results["text baselines"]
     print(
         f"\nText, nats per character on the held-out tenth: uniform {baselines['uniform_nats_per_char']:.3f}, "
         f"unigram {baselines['unigram_nats_per_char']:.3f}, bigram {baselines['bigram_nats_per_char']:.3f}"
     )
     return results
+
+
+def _image_models(root: Path) -> dict[str, tuple[str, Path]]:
+    """The image models under a checkpoint root: name -> (family, folder), from each card's family."""
+    from .checkpoints import read_card
+
+    found = {}
+    for folder in sorted(Path(root).iterdir()) if Path(root).is_dir() else []:
+        if folder.name.startswith(".") or not (folder / "config.json").is_file():
+            continue
+        family = read_card(folder).get("genlab_family")
+        if family in IMAGE_FAMILIES and family in MODEL_CLASSES:
+            found[folder.name] = (family, folder)
+    return found
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ def test_a_reasonable_spec_passes():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"family": "diffusion"}, "family"),
+        ({"family": "flow-matching"}, "family"),
         ({"name": "Has Spaces"}, "lowercase"),
         ({"name": "../escape"}, "lowercase"),
         ({"name": "x" * 41}, "lowercase"),

@@ -10,7 +10,9 @@ EN = {
     "training.intro": (
         f"Train a model live and watch it learn. At most {_MAX_JOBS} run{'s' * (_MAX_JOBS > 1)} at a time on this "
         "server (others wait in a queue), one per page; closing the page stops its run. Stopped or finished "
-        "runs are saved and appear in the other tabs' model pickers."
+        "runs are saved and appear in the other tabs' model pickers. A diffusion run trains a U-Net of 32 channels "
+        "(the shipped model's architecture, narrower) and is slow to learn: expect blobs for the first few hundred "
+        "steps and digits after a few thousand."
     ),
     # The curves' names as the plots show them (the data keeps the trainers' names).
     "training.curve.reconstruction": "reconstruction",
@@ -24,6 +26,7 @@ EN = {
     "training.curve.validation loss (nats/char)": "validation loss (nats/char)",
     "training.curve.class entropy (bits)": "class entropy (bits)",
     "training.curve.most common digit": "most common digit",
+    "training.curve.class accuracy": "class accuracy",
     # The plots' axes
     "training.axis.step": "step",
     "training.axis.loss": "loss",
@@ -42,12 +45,16 @@ ZH = {
     "training.intro": (
         f"现场训练一个模型，看着它学习。这台服务器同时最多运行 {_MAX_JOBS} 个训练任务（其余的排队等候），每个页面一个；"
         "关闭页面会停止它的训练任务。已停止或已完成的训练任务会被保存，并出现在其他标签页的模型列表中。"
+        "扩散模型的训练任务训练一个 32 通道的 U-Net（与发布的模型结构相同，但更窄），学得较慢：前几百步只会看到模糊的团块，"
+        "几千步之后才会出现数字。"
     ),
     # Settings
     "Model family": "模型类型",
     "GAN (MNIST digits)": "生成对抗网络 GAN（MNIST 数字）",
     "VAE (MNIST digits)": "变分自编码器 VAE（MNIST 数字）",
     "char-GPT (text)": "字符级 GPT（文本）",
+    "Diffusion (MNIST digits)": "扩散模型（MNIST 数字）",
+    "training.curve.class accuracy": "类别准确率",
     "Run name (lowercase letters, digits, dashes)": "训练任务名称（小写字母、数字、短横线）",
     "Steps": "步数",
     "Seed": "随机种子",

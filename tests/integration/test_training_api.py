@@ -9,6 +9,7 @@ from gradio_client.exceptions import AppError
 GAN = "GAN (MNIST digits)"
 VAE = "VAE (MNIST digits)"
 GPT = "char-GPT (text)"
+DIFFUSION = "Diffusion (MNIST digits)"
 
 
 def settings(
@@ -36,7 +37,7 @@ def test_a_gan_run_streams_then_appears_in_the_gan_tab(server):
     updates, final = run(client.submit(*settings(), *text_source(), api_name="/train_start"))
     steps_seen = {len(update[0]["data"]) for update in updates if "data" in update[0]}
     assert len(steps_seen) >= 2, "the loss curve grew while training ran"
-    losses, score, distance, preview, _, status, gan_picker, _, _ = final
+    losses, score, distance, preview, _, status, gan_picker, *_ = final
     assert "Finished at step 30" in status and "itest-gan" in status
     assert {row[2] for row in losses["data"]} == {"G", "D"} and len(losses["data"]) == 60
     assert {row[2] for row in score["data"]} == {"Inception score", "class entropy (bits)"}
@@ -67,6 +68,24 @@ def test_stop_saves_and_resume_continues(server):
     assert "Finished at step 600" in resumed[5]
     first_step = resumed[0]["data"][0][0]  # the final update always carries the whole curve
     assert first_step == stopped_at + 1, "the resumed curve continues where the stopped one ended"
+
+
+def test_a_diffusion_run_streams_then_samples_in_the_diffusion_tab(server):
+    client = Client(server, verbose=False)
+    args = settings(family=DIFFUSION, name="itest-diffusion", steps=4, batch=8, lr=1e-3)
+    updates, final = run(client.submit(*args, *text_source(), api_name="/train_start"))
+    losses, score, distance, preview, _, status, *_, diffusion_picker = final
+    assert "Finished at step 4" in status and preview is not None
+    assert {row[2] for row in losses["data"]} == {"loss"} and len(losses["data"]) == 4
+    assert {row[2] for row in score["data"]} == {"Inception score", "class entropy (bits)"}
+    assert {row[2] for row in distance["data"]} == {"Fréchet distance"}
+    assert "itest-diffusion" in names(diffusion_picker)
+    info = client.predict("itest-diffusion", api_name="/diffusion_model_info")
+    assert "U-Net of" in info
+    _, _, _, text, _ = client.predict(
+        "itest-diffusion", 3, 4, "7", 5, 2.0, "DDIM (deterministic)", 4, 2, api_name="/diffusion_sample"
+    )
+    assert "4 samples · seed 3 · 5 DDIM steps" in text
 
 
 def test_a_char_gpt_on_pasted_text_appears_in_the_text_tab(server):

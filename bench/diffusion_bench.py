@@ -1,0 +1,50 @@
+"""Diffusion tab benchmark: time for a grid at each number of sampling steps, per image, and the whole request.
+
+    python bench/diffusion_bench.py [--runs 5]
+
+Target (issue 11, this 2-core CPU): a 16-image grid at 20 steps with guidance in under 2 s. Run it alone: a training
+or a test suite on the same two cores doubles every number.
+"""
+
+import argparse
+
+import torch
+from common import time_it
+
+from demos.diffusion import DiffusionTab
+from genmodels.diffusion_pipeline import denoise
+from genmodels.registry import Registry
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--model", default="diffusion-mnist")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
+    registry = Registry(device="cpu")
+    model = registry.load(args.model, "diffusion")
+    print(f"{args.model}: {sum(p.numel() for p in model.parameters()):,} parameters")
+    print("Model time, DDIM, 16 images (target: 20 steps with guidance < 2000 ms):")
+    for steps in (1, 5, 20, 50):
+        for guidance in (0.0, 2.0):
+            time_it(
+                f"{steps:>2} steps, guidance {guidance:g}",
+                lambda s=steps, g=guidance: denoise(model, 7, 16, None, s, g, "ddim"),
+                runs=args.runs,
+                warmup=1,
+            )
+    print("Per image, 64-image grid, 20 DDIM steps, guidance 2:")
+    time_it("64 images", lambda: denoise(model, 7, 64, None, 20, 2.0, "ddim"), runs=max(args.runs // 2, 2), warmup=1)
+    print("The tab's whole request (grid, trajectory strip, GIF of every step, PNG files), 16 images, 20 steps:")
+    tab = DiffusionTab(registry)
+    time_it(
+        "Generate",
+        lambda: tab.sample(args.model, 7, 16, "0-9 in turn", 20, 2.0, "DDIM (deterministic)", 8, 4),
+        runs=args.runs,
+        warmup=1,
+    )
+
+
+if __name__ == "__main__":
+    main()
