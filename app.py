@@ -121,9 +121,9 @@ def build_app(registry: Registry | None = None, text_models: TextModels | None =
         gr.Markdown(T("See and steer generative models: pick a model, move a control, watch the samples change."))
         bar = lesson.LessonBar()
         with gr.Tabs(elem_id="genlab-tabs") as tabs:
-            gan_picker, vae_picker = gan.build(demo, registry), vae.build(demo, registry)
+            gan_picker, (vae_picker, vq_picker) = gan.build(demo, registry), vae.build(demo, registry)
             diffusion_picker = diffusion.build(demo, registry)
-            pickers = (gan_picker, vae_picker, text.build(demo, text_models), diffusion_picker)
+            pickers = (gan_picker, vae_picker, text.build(demo, text_models), diffusion_picker, vq_picker)
             training.build(demo, registry, text_models, pickers)
             scoreboard.build(demo, registry)
         bar.wire(demo, tabs)

@@ -375,12 +375,13 @@ class TrainingTab:
 
     def _pickers(self, selected: str | None):
         if selected is None:
-            return gr.update(), gr.update(), gr.update(), gr.update()
+            return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
         return (
             gr.update(choices=self.registry.names("gan")),
             gr.update(choices=self.registry.names("vae")),
             gr.update(choices=self.text_models.names()),
             gr.update(choices=self.registry.names("diffusion")),
+            gr.update(choices=self.registry.names("vqvae")),
         )
 
     def share(self, name, shared):
@@ -477,7 +478,7 @@ class TrainingTab:
 
 
 def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers: tuple) -> None:
-    """The Training tab; `pickers` are the GAN, VAE, Text and Diffusion tabs' model dropdowns, refreshed after a run."""
+    """The Training tab; `pickers`: the GAN, VAE, Text, Diffusion and VQ-VAE model dropdowns, refreshed after a run."""
     tab = TrainingTab(registry, text_models, JobManager(MAX_JOBS))
     with gr.Tab(T("Training"), id="Training") as tab_block:
         gr.Markdown(T("training.intro"))  # names MAX_JOBS, as demos/locales/training.py reads it

@@ -27,6 +27,7 @@ from genmodels.vae_pipeline import (
     prior_samples,
 )
 
+from . import vqvae
 from .common import (
     IMAGES,
     Notices,
@@ -345,8 +346,8 @@ def _digit_input(label: str, default_index: int):
     return index, use_digit, sketch, upload, prepared, reconstruction, code, note
 
 
-def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
-    """The VAE tab's widgets and events, inside `demo`; returns its model picker."""
+def build(demo: gr.Blocks, registry: Registry) -> tuple[gr.Dropdown, gr.Dropdown]:
+    """The VAE tab's widgets and events, inside `demo`; returns its VAE and VQ-VAE model pickers."""
     tab = VAETab(registry)
     names = registry.names("vae")
     heavy = IMAGES
@@ -510,7 +511,8 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
         experiments = ExperimentPanel("vae", vae_experiments(registry), IMAGES)
         experiments.wire(demo)
         register(demo, {"experiment.vae": experiments.picker, "experiment_box.vae": experiments.box})
-    return model
+        vq_model = vqvae.build_section(demo, registry)
+    return model, vq_model
 
 
 if __name__ == "__main__":

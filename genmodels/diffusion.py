@@ -7,7 +7,6 @@ step t) is `noised`; the model learns eps from x_t, t and the class y (y = num_c
 guidance and dropped in for 10% of training digits).
 """
 
-
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass

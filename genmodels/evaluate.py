@@ -83,7 +83,7 @@ def _sampler(family: str, model):
         def vqvae(seed: int, count: int):
             labels = torch.arange(count) % 10
             generator = torch.Generator("cpu").manual_seed(seed)
-            codes = model.sample_codes(labels, 1.0, 0, generator)
+            codes = model.sample_codes(labels, 1.0, None, generator)
             return model.decode(codes).float().clamp(-1, 1), labels
 
         return vqvae

@@ -140,3 +140,35 @@ def ellipses(picture: np.ndarray, shapes: list[tuple[float, float, float, float,
         draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=color)
         draw.text((x + 5, y - 13), label, fill=color)
     return np.asarray(marked)
+
+
+def code_grid(
+    image: torch.Tensor,
+    codes: torch.Tensor,
+    scale: int = 8,
+    highlight: tuple[int, int] | None = None,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+) -> np.ndarray:
+    """A digit (1, 28, 28) enlarged `scale` times with its code grid (G, G) drawn over it: cell lines, each cell's
+    code index in its corner, and the `highlight` (row, column) cell outlined. Cells are 28 * scale / G pixels, so a
+    click at (x, y) is the cell (y // cell, x // cell)."""
+    tile = to_uint8(image.reshape(1, 1, *image.shape[-2:]), value_range)[0]
+    picture = Image.fromarray(np.repeat(tile.repeat(scale, axis=0).repeat(scale, axis=1)[..., None], 3, axis=2))
+    draw = ImageDraw.Draw(picture)
+    size = codes.shape[-1]
+    cell = picture.width // size
+    for index in range(1, size):
+        draw.line((index * cell, 0, index * cell, picture.height), fill=(90, 90, 90))
+        draw.line((0, index * cell, picture.width, index * cell), fill=(90, 90, 90))
+    for row in range(size):
+        for column in range(size):
+            text = str(int(codes[row, column]))
+            box = draw.textbbox((column * cell + 2, row * cell + 1), text)
+            draw.rectangle((box[0] - 1, box[1] - 1, box[2] + 1, box[3] + 1), fill=(0, 70, 140))
+            draw.text((column * cell + 2, row * cell + 1), text, fill=(255, 255, 255))
+    if highlight is not None:
+        row, column = highlight
+        draw.rectangle(
+            (column * cell, row * cell, (column + 1) * cell - 1, (row + 1) * cell - 1), outline=(230, 159, 0), width=3
+        )
+    return np.asarray(picture)

@@ -23,6 +23,7 @@ from .diffusion import DiffusionModel
 from .gan import GAN
 from .ownership import RunOwners, current_session
 from .vae import VAE
+from .vqvae import VQVAE
 
 MODEL_CLASSES: dict[str, type] = {
     "gan": GAN,
@@ -30,6 +31,7 @@ MODEL_CLASSES: dict[str, type] = {
     "chargpt": CharGPT,
     "classifier": MNISTClassifier,
     "diffusion": DiffusionModel,
+    "vqvae": VQVAE,
 }
 
 

@@ -7,8 +7,10 @@
         --kl-warmup-steps 1000 --steps 24000 --out checkpoints/vae-16d
     python -m genmodels.train vae --latent-dim 2 --hidden 256 --lr 2e-3 --lr-schedule cosine --steps 6000 \
         --out checkpoints/vae-2d
+    python -m genmodels.train vqvae --steps 6000 --prior-steps 2000 --out checkpoints/vqvae-mnist
 
-Runs save resumable state under runs/NAME/state every --save-every steps; --resume continues from it.
+Runs save resumable state under runs/NAME/state (a VQ-VAE: runs/NAME/autoencoder, then runs/NAME/prior) every
+--save-every steps; --resume continues from it.
 --dry-run trains a few steps on a small slice and writes nothing outside a temporary folder.
 """
 
@@ -59,10 +61,11 @@ def _command() -> str:
     return "python -m genmodels.train " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
 
 
-def _resume(trainer, args) -> Path:
-    """Continue from the run's saved state when --resume finds one; record this command. Returns the state folder."""
-    state_dir = args.run_dir / "state"
-    if args.resume and (state_dir / "trainer.json").is_file():
+def _resume(trainer, args, folder: str = "state", allowed: bool = True) -> Path:
+    """Continue from the run's saved state in run_dir/folder when --resume finds one (and `allowed`); record this
+    command. Returns the state folder."""
+    state_dir = args.run_dir / folder
+    if args.resume and allowed and (state_dir / "trainer.json").is_file():
         trainer.load_state(state_dir)
         print(f"resumed {args.run_dir} at step {trainer.step}")
     trainer.history = (*trainer.history, _command())
@@ -404,10 +407,148 @@ def train_diffusion(args) -> None:
     save_checkpoint(model, args.out, card)
 
 
+def train_vqvae(args) -> None:
+    """Stage 1, the autoencoder (run_dir/autoencoder), then stage 2, the prior on its codes (run_dir/prior)."""
+    from .evaluate import HALF
+    from .trainers import VQPriorTrainConfig, VQPriorTrainer, VQVAETrainConfig, VQVAETrainer
+    from .vqvae import VQVAEConfig, reconstruction_metrics
+
+    train, held_out = mnist_splits(args.data_dir)
+    if args.dry_run:
+        train = type(train)(train.images[:512], train.labels[:512])
+        args.steps, args.prior_steps, args.save_every = 6, 6, 3
+    model_config = VQVAEConfig(
+        channels=args.channels,
+        codebook_size=args.codebook_size,
+        code_dim=args.code_dim,
+        prior_layers=args.layers,
+        prior_heads=args.heads,
+        prior_width=args.width,
+        prior_dropout=args.dropout,
+    )
+    images, held_out_images = to_signed(train.images), to_signed(held_out.images)
+    trainer = VQVAETrainer(
+        model_config,
+        VQVAETrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed),
+        images,
+    )
+    state_dir = _resume(trainer, args, "autoencoder")
+    resumed_at = trainer.step
+    classifier = load_checkpoint(MNISTClassifier, args.classifier)
+    reference = held_out_images[:HALF]
+    started = time.time()
+
+    def on_save(step: int, bar) -> None:
+        trainer.save_state(state_dir)
+        scores = reconstruction_metrics(trainer.export(), held_out_images)
+        bar.write(f"autoencoder step {step}: held-out {scores} ({time.time() - started:.0f} s)")
+
+    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
+    trainer.save_state(state_dir)
+
+    prior_config = VQPriorTrainConfig(
+        steps=args.prior_steps, batch_size=args.prior_batch_size, lr=args.prior_lr, seed=args.seed
+    )
+    prior_trainer = VQPriorTrainer(trainer.export(), prior_config, images, train.labels)
+    stale = trainer.step != resumed_at  # a prior saved before this command trained on the old autoencoder's codes
+    if stale and args.resume and (args.run_dir / "prior" / "trainer.json").is_file():
+        print("the autoencoder trained on, so the prior starts over")
+    prior_dir = _resume(prior_trainer, args, "prior", allowed=not stale)
+
+    def measure(model, count: int, no_class: bool = True) -> dict:
+        """The prior's held-out nats per code (also without the class, when no_class), and `count` samples judged."""
+        labels = torch.arange(count) % 10
+        generator = torch.Generator("cpu").manual_seed(2026)
+        codes = torch.cat([model.sample_codes(chunk, 1.0, None, generator) for chunk in labels.split(250)])
+        probabilities, features = classify(classifier, model.decode(codes).cpu())
+        _, real = classify(classifier, reference)
+        accuracy = float((probabilities.argmax(1) == labels).double().mean())
+        held_out_codes = model.encode(held_out_images)
+        scores = {"prior_nats_per_code": round(float(model.prior_nll(held_out_codes, held_out.labels).mean()), 4)}
+        if no_class:
+            null = torch.full_like(held_out.labels, model.null_class)
+            scores["prior_nats_per_code_no_class"] = round(float(model.prior_nll(held_out_codes, null).mean()), 4)
+        return scores | {
+            "class_accuracy": round(accuracy, 4),
+            "inception_score": round(inception_score(probabilities), 4),
+            "frechet_distance_500": round(frechet_distance(features[:HALF], real), 3),
+            "samples": count,
+            "temperature": 1.0,
+        }
+
+    def on_save_prior(step: int, bar) -> None:
+        prior_trainer.save_state(prior_dir)
+        with torch.no_grad():
+            scores = measure(prior_trainer.export(), 100, no_class=False)
+        bar.write(f"prior step {step}: {scores} ({time.time() - started:.0f} s)")
+
+    _progress(prior_trainer, prior_trainer.run(), args.prior_steps, args.save_every, on_save_prior)
+    prior_trainer.save_state(prior_dir)
+    if not prior_trainer.is_main_process:
+        return
+    model = prior_trainer.export()
+    with torch.no_grad():
+        metrics = reconstruction_metrics(model, held_out_images)
+        second_half = held_out_images[HALF:]
+        _, features = classify(classifier, torch.cat([reference, second_half, model.decode(model.encode(second_half))]))
+        real, other, reconstructed = features.split(HALF)
+        metrics["reconstruction_frechet_distance_500"] = round(frechet_distance(reconstructed, real), 3)
+        metrics["real_frechet_floor_500"] = round(frechet_distance(other, real), 3)
+        metrics |= measure(model, 100 if args.dry_run else HALF)
+    metrics |= {
+        "codebook_size": args.codebook_size,
+        "autoencoder_steps": trainer.step,
+        "prior_steps": prior_trainer.step,
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+    print(metrics)
+    k = args.codebook_size
+    rows = [
+        f"| reconstruction: mean squared error per pixel, pixels in [0, 1] | {metrics['reconstruction_mse']:.4f} |",
+        f"| reconstruction: Bernoulli negative log-likelihood, nats per image | {metrics['reconstruction_nats']:.2f} |",
+        f"| codes used (of {k}) / dead codes | {metrics['codes_used']} / {metrics['dead_codes']} |",
+        f"| code perplexity (exp of the usage entropy; {k} at most) | {metrics['perplexity']:.2f} |",
+        "| Fréchet distance of 500 reconstructions to the other 500 held-out digits (the real digits' own: "
+        f"{metrics['real_frechet_floor_500']:.3f}) | {metrics['reconstruction_frechet_distance_500']:.3f} |",
+        f"| prior: negative log-likelihood, nats per code, given the class | {metrics['prior_nats_per_code']:.4f} |",
+        f"| prior: the same without the class | {metrics['prior_nats_per_code_no_class']:.4f} |",
+        f"| samples: class accuracy (the judge agrees with the requested digit) | {metrics['class_accuracy']:.2%} |",
+        f"| samples: Inception score (classifier-based) | {metrics['inception_score']:.3f} |",
+        f"| samples: Fréchet distance to 500 held-out digits (classifier features) | "
+        f"{metrics['frechet_distance_500']:.3f} |",
+    ]
+    card = make_card(
+        title="GenLab MNIST VQ-VAE with a class-conditional GPT prior",
+        family="vqvae",
+        summary=f"A VQ-VAE turns each digit into a 7x7 grid of codes, each one of {k} codebook vectors of "
+        f"{args.code_dim} dimensions ({args.channels} and {2 * args.channels} convolution channels, a residual block, "
+        "a Bernoulli decoder). The codebook follows the moving average (decay 0.99) of the encoder outputs assigned "
+        "to each code, and a code that falls out of use restarts on a random encoder output; the encoder learns "
+        f"through the straight-through estimator. A {args.layers}-layer, {args.heads}-head, {args.width}-wide GPT "
+        "reads the 49 codes in raster order after a class token (a digit, or no class) and samples new grids, which "
+        f"the decoder draws ({metrics['parameters']:,} parameters in all).",
+        data=DATA_TEXT,
+        held_out=HELD_OUT_TEXT,
+        training=f"Autoencoder: {trainer.step} steps, batch {args.batch_size}, Adam (lr {args.lr:g}, 100 warm-up "
+        f"steps, cosine decay to a tenth), commitment weight {model_config.beta}, seed {args.seed}. Prior: with the "
+        f"autoencoder frozen, {prior_trainer.step} steps on the codes of the training digits (encoded once), batch "
+        f"{args.prior_batch_size}, AdamW (lr {args.prior_lr:g}, 100 warm-up steps, cosine decay to a tenth, weight "
+        f"decay 0.1), gradient clipping at 1, dropout {args.dropout}, the class dropped for "
+        f"{model_config.class_dropout:.0%} of the digits. The judge is `checkpoints/mnist-classifier`.",
+        command="\n".join(dict.fromkeys((*trainer.history, *prior_trainer.history))),
+        metrics=metrics,
+        metrics_text=f"On the 1,000 held-out digits; samples: {metrics['samples']} from the prior (seed 2026, digits "
+        "0-9 in turn, temperature 1, no top-k), judged by `checkpoints/mnist-classifier`.\n\n"
+        "| metric | value |\n|---|---|\n" + "\n".join(rows),
+    )
+    save_checkpoint(model, args.out, card)
+    print(f"saved {args.out}")
+
+
 def main(argv: list[str] | None = None) -> None:
     keep_freed_memory()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["classifier", "gan", "vae", "chargpt", "diffusion"])
+    parser.add_argument("model", choices=["classifier", "gan", "vae", "chargpt", "diffusion", "vqvae"])
     parser.add_argument("--out", type=Path, help="checkpoint folder to write")
     parser.add_argument("--data-dir", type=Path, default=None, help=f"default: {data_dir()}")
     parser.add_argument("--steps", type=int, default=None)
@@ -434,12 +575,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--iwae-samples", type=int, default=100, help="VAE: importance samples for the card's bound (0: none)"
     )
-    parser.add_argument("--lr", type=float, default=None, help="VAE / char-GPT learning rate")
-    parser.add_argument("--layers", type=int, default=4, help="char-GPT layers")
-    parser.add_argument("--heads", type=int, default=4, help="char-GPT attention heads")
-    parser.add_argument("--width", type=int, default=128, help="char-GPT embedding width")
+    parser.add_argument("--lr", type=float, default=None, help="VAE / char-GPT / VQ-VAE autoencoder learning rate")
+    parser.add_argument("--layers", type=int, default=4, help="char-GPT / VQ-VAE prior layers")
+    parser.add_argument("--heads", type=int, default=4, help="char-GPT / VQ-VAE prior attention heads")
+    parser.add_argument("--width", type=int, default=128, help="char-GPT / VQ-VAE prior embedding width")
     parser.add_argument("--block-size", type=int, default=128, help="char-GPT context in characters")
-    parser.add_argument("--dropout", type=float, default=0.0, help="char-GPT dropout while training")
+    parser.add_argument(
+        "--dropout", type=float, default=None, help="char-GPT / VQ-VAE prior dropout while training (0 / 0.1)"
+    )
+    parser.add_argument("--codebook-size", type=int, default=128, help="VQ-VAE codes")
+    parser.add_argument("--code-dim", type=int, default=32, help="VQ-VAE code vector size")
+    parser.add_argument("--prior-steps", type=int, default=2000, help="VQ-VAE: prior steps, after --steps")
+    parser.add_argument("--prior-batch-size", type=int, default=64, help="VQ-VAE: prior batch (code grids)")
+    parser.add_argument("--prior-lr", type=float, default=1e-3, help="VQ-VAE: prior learning rate")
     parser.add_argument("--classifier", type=Path, default=PROJECT_ROOT / "checkpoints" / "mnist-classifier")
     parser.add_argument("--run-dir", type=Path, default=None, help="resumable state; default runs/<out name>")
     parser.add_argument("--save-every", type=int, default=1000)
@@ -456,6 +604,9 @@ def main(argv: list[str] | None = None) -> None:
     defaults = {"classifier": (3000, 128, 2e-3), "gan": (12_000, 64, None), "vae": (6000, 128, 1e-3)}
     defaults["chargpt"] = (3000, 32, 2e-3)
     defaults["diffusion"] = (20_000, 128, 5e-4)
+    defaults["vqvae"] = (6000, 128, 1e-3)
+    if args.dropout is None:
+        args.dropout = 0.1 if args.model == "vqvae" else 0.0
     if args.model == "diffusion" and args.channels == 32:  # the VAE's default; the diffusion model's is 48
         args.channels = 48
     args.steps = args.steps or defaults[args.model][0]
@@ -463,6 +614,7 @@ def main(argv: list[str] | None = None) -> None:
     args.lr = args.lr or defaults[args.model][2]
     trainers = {"classifier": train_classifier, "gan": train_gan, "vae": train_vae, "chargpt": train_chargpt}
     trainers["diffusion"] = train_diffusion
+    trainers["vqvae"] = train_vqvae
     trainers[args.model](args)
 
 

@@ -672,3 +672,168 @@ class DiffusionTrainer(Trainer):
         model = DiffusionModel(self.model_config)
         model.load_state_dict(self.ema.state_dict())
         return model.eval()
+
+
+def _warmup_cosine(lr: float, step: int, steps: int, warmup_steps: int) -> float:
+    """A linear warm-up over warmup_steps, then a cosine decay to a tenth of lr at the last step."""
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    progress = min((step - warmup_steps) / max(steps - warmup_steps, 1), 1)
+    return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+@dataclass
+class VQVAETrainConfig:
+    steps: int = 6000
+    batch_size: int = 128
+    lr: float = 1e-3
+    warmup_steps: int = 100
+    seed: int = 0
+    preview_every: int = 0
+    preview_count: int = 16
+
+
+class VQVAETrainer(Trainer):
+    """Stage 1 of a VQ-VAE: trains the encoder and decoder on images (N, 1, 28, 28) in [-1, 1] with Adam, while the
+    codebook follows its moving averages (and restarts dead codes) inside the model's forward. The prior is untouched.
+    """
+
+    def __init__(
+        self,
+        model_config,
+        train_config: VQVAETrainConfig,
+        images: torch.Tensor,
+        accelerator: Accelerator | None = None,
+    ):
+        from .vqvae import VQVAE
+
+        self.model_config, self.config = model_config, train_config
+        self.accelerator = accelerator or _default_accelerator()
+        device = self.accelerator.device
+        model = _seeded_init(train_config.seed, lambda: VQVAE(model_config))
+        model.prior.requires_grad_(False)  # stage 2's job; without gradients, DDP does not wait for them either
+        optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], train_config.lr)
+        self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        self.images = images.to(device)
+        self.step = 0
+        self.batch_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 1, self.accelerator))
+        self.noise_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 2, self.accelerator))
+        fixed = torch.Generator("cpu").manual_seed(train_config.seed + 3)
+        self.fixed_images = self.images[torch.randperm(len(images), generator=fixed)[: train_config.preview_count]]
+        self.modules = {"model": self.model}
+        self.optimizers = {"optimizer": self.optimizer}
+        self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
+
+    def learning_rate(self) -> float:
+        return _warmup_cosine(self.config.lr, self.step, self.config.steps, self.config.warmup_steps)
+
+    def train_step(self) -> dict[str, float]:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
+        index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.batch_rng)
+        _, losses = self.model(self.images[index.to(self.images.device)], self.noise_rng)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.accelerator.backward(losses["loss"])
+        self.optimizer.step()
+        return {name: losses[name].item() for name in ("reconstruction", "commitment", "perplexity")}
+
+    @torch.no_grad()
+    def preview(self) -> torch.Tensor:
+        """Reconstructions of fixed training digits through their codes, in [-1, 1] (encode and decode leave the
+        codebook as it is)."""
+        model = _unwrap(self.model)
+        return model.decode(model.encode(self.fixed_images)).cpu()
+
+    def export(self):
+        """A copy of the model; its prior is still the seeded initial one (a fresh VQVAE would draw it from the
+        global RNG, and stage 2 would not repeat)."""
+        return copy.deepcopy(_unwrap(self.model)).cpu().eval().requires_grad_(False)
+
+
+@dataclass
+class VQPriorTrainConfig:
+    steps: int = 2000
+    batch_size: int = 64
+    lr: float = 1e-3
+    warmup_steps: int = 100
+    weight_decay: float = 0.1
+    seed: int = 0
+    preview_every: int = 0
+    preview_count: int = 10
+    preview_temperature: float = 1.0
+
+
+class VQPriorTrainer(Trainer):
+    """Stage 2 of a VQ-VAE: with the autoencoder frozen, trains the GPT prior on the codes of images (N, 1, 28, 28) in
+    [-1, 1] with labels (N,), encoded once up front. The class is dropped (shown as "no class") for the model config's
+    class_dropout of the digits, so the prior also samples without one."""
+
+    def __init__(
+        self,
+        model,
+        train_config: VQPriorTrainConfig,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        accelerator: Accelerator | None = None,
+    ):
+        self.model_config, self.config = model.config, train_config
+        self.accelerator = accelerator or _default_accelerator()
+        device = self.accelerator.device
+        self.model = copy.deepcopy(model).to(device).eval().requires_grad_(False)
+        self.model.check_labels(labels, len(images))  # a bad label would fail much later, deep in an embedding
+        with torch.no_grad():
+            codes = torch.cat([self.model.encode(chunk.to(device)) for chunk in images.split(500)])  # (N, 7, 7)
+        self.codes, self.labels = codes, labels.to(device)
+        prior = self.model.prior.requires_grad_(True)  # trained from where `model` left it (stage 1: seeded, fresh)
+        optimizer = torch.optim.AdamW(
+            prior.parameters(), train_config.lr, betas=(0.9, 0.99), weight_decay=train_config.weight_decay
+        )
+        self.prior, self.optimizer = self.accelerator.prepare(prior, optimizer)
+        self.step = 0
+        self.batch_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 1, self.accelerator))
+        self.noise_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 2, self.accelerator))
+        self.modules = {"prior": self.prior}
+        self.optimizers = {"optimizer": self.optimizer}
+        self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
+
+    def learning_rate(self) -> float:
+        return _warmup_cosine(self.config.lr, self.step, self.config.steps, self.config.warmup_steps)
+
+    def train_step(self) -> dict[str, float]:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
+        batch = self.config.batch_size
+        index = torch.randint(len(self.codes), (batch,), generator=self.batch_rng).to(self.codes.device)
+        codes, labels = self.codes[index].flatten(1), self.labels[index]  # (B, 49), (B,)
+        dropped = torch.rand(batch, generator=self.noise_rng).to(labels.device) < self.model_config.class_dropout
+        labels = torch.where(dropped, torch.full_like(labels, self.model_config.num_classes), labels)
+        # dropout draws from the global RNG: seed it from this run's noise stream, so runs repeat and resume exactly
+        seed = int(torch.randint(2**62, (), generator=self.noise_rng))
+        devices = [self.accelerator.device] if self.accelerator.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            logits = self.prior(codes[:, :-1], labels)  # (B, 49, K): position i predicts code i
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), codes.reshape(-1))
+        self.optimizer.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        self.accelerator.clip_grad_norm_(self.prior.parameters(), 1.0)
+        self.optimizer.step()
+        return {"nats_per_code": loss.item()}
+
+    @torch.no_grad()
+    def preview(self) -> torch.Tensor:
+        """The digits 0-9 (repeated up to preview_count) sampled from fixed seeds and decoded, in [-1, 1]."""
+        labels = torch.arange(self.config.preview_count) % self.model_config.num_classes
+        generator = torch.Generator("cpu").manual_seed(self.config.seed + 3)
+        prior = _unwrap(self.prior)
+        was_training = prior.training
+        prior.eval()  # no dropout while sampling
+        codes = self.model.sample_codes(labels, self.config.preview_temperature, None, generator)
+        prior.train(was_training)
+        return self.model.decode(codes).cpu()
+
+    def export(self):
+        """The frozen autoencoder with this prior: one VQVAE."""
+        model = copy.deepcopy(self.model).cpu()
+        model.prior.load_state_dict(_unwrap(self.prior).state_dict())
+        return model.eval().requires_grad_(False)

@@ -49,9 +49,7 @@ def test_same_seed_same_images_and_ddpm_differs(client):
 
 def test_the_diversity_meter_reads_the_grid_on_screen(client):
     sample(client, seed=8, size=10)
-    table, text = client.predict(
-        "diffusion-mnist", 8, 10, MIXED, 8, 2.0, DDIM, 5, 2, api_name="/diffusion_diversity"
-    )
+    table, text = client.predict("diffusion-mnist", 8, 10, MIXED, 8, 2.0, DDIM, 5, 2, api_name="/diffusion_diversity")
     shares = [row[1] for row in table["data"] if row[2] == "these samples"]
     assert len(shares) == 10 and abs(sum(shares) - 1) < 1e-3
     assert "**Diversity meter** (10 samples)" in text and "real held-out digits" in text
@@ -108,9 +106,7 @@ def test_unknown_model_and_non_finite_values_get_clean_errors(client, server):
 
 
 def test_the_forward_process_experiment_through_the_api(client):
-    path, bars, lines, result, explanation = client.predict(
-        "diffusion.forward", 0, api_name="/diffusion_experiment"
-    )
+    path, _, lines, result, explanation = client.predict("diffusion.forward", 0, api_name="/diffusion_experiment")
     assert picture(path).shape[0] > 4 * 56
     assert "49.2%" in result and "Your prediction, “About half”, was right." in explanation
     values = [row[1] for row in lines["data"]]

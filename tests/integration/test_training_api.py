@@ -73,8 +73,8 @@ def test_stop_saves_and_resume_continues(server):
 def test_a_diffusion_run_streams_then_samples_in_the_diffusion_tab(server):
     client = Client(server, verbose=False)
     args = settings(family=DIFFUSION, name="itest-diffusion", steps=4, batch=8, lr=1e-3)
-    updates, final = run(client.submit(*args, *text_source(), api_name="/train_start"))
-    losses, score, distance, preview, _, status, *_, diffusion_picker = final
+    _, final = run(client.submit(*args, *text_source(), api_name="/train_start"))
+    losses, score, distance, preview, _, status, *_, diffusion_picker, _vq_picker = final
     assert "Finished at step 4" in status and preview is not None
     assert {row[2] for row in losses["data"]} == {"loss"} and len(losses["data"]) == 4
     assert {row[2] for row in score["data"]} == {"Inception score", "class entropy (bits)"}
