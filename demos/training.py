@@ -48,6 +48,7 @@ FAMILIES = {
     "VAE (MNIST digits)": "vae",
     "char-GPT (text)": "chargpt",
     "Diffusion (MNIST digits)": "diffusion",
+    "VQ-VAE (MNIST digits)": "vqvae",
 }
 TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
 MAX_UPLOAD_BYTES = 2 * 2**20
@@ -98,9 +99,8 @@ class TrainingTab:
 
     def default_name(self, family: str = "GAN (MNIST digits)") -> str:
         """A run name nobody has used: the family and six random hex digits."""
-        prefix = {"gan": "my-gan", "vae": "my-vae", "chargpt": "my-gpt", "diffusion": "my-diffusion"}.get(
-            FAMILIES.get(family, "gan"), "my-run"
-        )
+        prefixes = {"gan": "my-gan", "vae": "my-vae", "chargpt": "my-gpt", "diffusion": "my-dm", "vqvae": "my-vq"}
+        prefix = prefixes.get(FAMILIES.get(family, "gan"), "my-run")
         while True:
             name = f"{prefix}-{secrets.token_hex(3)}"
             if not self.owners.exists(name):
@@ -336,9 +336,10 @@ class TrainingTab:
         text = banner + text
         quality = [row for row in quality if row["series"] not in HIDDEN_QUALITY]
         frame = pd.DataFrame(losses[-3000:], columns=["step", "loss", "series"]).astype(LOSS_TYPES)
-        # The first quality measure (and the class entropy, on a similar scale) get their own plot; the others
-        # (distances, nats) share the second.
-        first = {quality[0]["series"], ENTROPY_KEY} if quality else set()
+        # The judge's scores (Inception score and class entropy), else the first quality measure, get their own plot;
+        # the others (distances, nats, counts) share the second.
+        judged = {"Inception score", ENTROPY_KEY} & {row["series"] for row in quality}
+        first = judged or ({quality[0]["series"]} if quality else set())
         score = pd.DataFrame([row for row in quality if row["series"] in first], columns=QUALITY_COLUMNS)
         others = pd.DataFrame([row for row in quality if row["series"] not in first], columns=QUALITY_COLUMNS)
         for table in (frame, score, others):  # the curves' names in the reader's language

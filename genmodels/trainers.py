@@ -837,3 +837,121 @@ class VQPriorTrainer(Trainer):
         model = copy.deepcopy(self.model).cpu()
         model.prior.load_state_dict(_unwrap(self.prior).state_dict())
         return model.eval().requires_grad_(False)
+
+
+class VQVAETwoStageTrainer(Trainer):
+    """A whole VQ-VAE in one run (the Training tab's): the autoencoder for the first `autoencoder_steps`, then the
+    prior over its codes (the codes of the training digits are taken from the autoencoder as stage 1 left it).
+
+    Its state is both stages' states side by side (autoencoder/, prior/ once stage 2 has begun); the run's step counts
+    both stages. Stage 1's losses are reconstruction, commitment and perplexity; stage 2's is nats_per_code.
+    """
+
+    def __init__(
+        self,
+        model_config,
+        autoencoder_config: VQVAETrainConfig,
+        prior_config: VQPriorTrainConfig,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        accelerator: Accelerator | None = None,
+    ):
+        self.model_config, self.prior_config = model_config, prior_config
+        self.accelerator = accelerator or _default_accelerator()
+        self.images, self.labels = images, labels
+        self.stage1 = VQVAETrainer(model_config, autoencoder_config, images, self.accelerator)
+        self.stage2: VQPriorTrainer | None = None
+        self.config = copy.copy(autoencoder_config)
+        self.config.steps = autoencoder_config.steps + prior_config.steps
+        self.step = 0
+        self.modules, self.optimizers, self.rngs = {}, {}, {}
+
+    @property
+    def autoencoder_steps(self) -> int:
+        return self.stage1.config.steps
+
+    def _begin_prior(self) -> None:
+        self.stage2 = VQPriorTrainer(
+            self.stage1.export(), self.prior_config, self.images, self.labels, self.accelerator
+        )
+
+    def train_step(self) -> dict[str, float]:
+        if self.step < self.autoencoder_steps:
+            losses = self.stage1.train_step()
+            self.stage1.step += 1
+            return losses
+        if self.stage2 is None:
+            self._begin_prior()
+        losses = self.stage2.train_step()
+        self.stage2.step += 1
+        return losses
+
+    def run(self, stop_event: threading.Event | None = None) -> Iterator[TrainEvent]:
+        """As Trainer.run, stage by stage: stage 2's losses are on another scale, so each stage's losses are checked
+        against its own first step's."""
+        while self.step < self.config.steps:
+            yield from self._run_stage(stop_event)
+            if stop_event is not None and stop_event.is_set():
+                return
+
+    def _run_stage(self, stop_event: threading.Event | None) -> Iterator[TrainEvent]:
+        if self.step >= self.autoencoder_steps and self.stage2 is None:
+            self._begin_prior()
+        stage = self.stage1 if self.step < self.autoencoder_steps else self.stage2
+        end = self.autoencoder_steps if stage is self.stage1 else self.config.steps
+        for module in stage.modules.values():
+            module.train()
+        first = None
+        while self.step < end:
+            if stop_event is not None and stop_event.is_set():
+                return
+            losses = self.train_step()
+            first = (
+                first if first is not None else max((abs(v) for v in losses.values() if math.isfinite(v)), default=0)
+            )
+            if not all(
+                math.isfinite(v) and abs(v) <= max(EXPLODED_RATIO * first, EXPLODED_FLOOR) for v in losses.values()
+            ):
+                raise TrainingDiverged(self.step + 1, losses, self.base_learning_rate)
+            self.step += 1
+            every = self.config.preview_every
+            show = every and (self.step % every == 0 or self.step in (self.autoencoder_steps, self.config.steps))
+            yield TrainEvent(self.step, losses, self.preview() if show else None)
+
+    def preview(self) -> torch.Tensor:
+        """Stage 1: reconstructions of fixed digits through their codes; stage 2: digits 0-9 from the prior."""
+        return self.stage2.preview() if self.stage2 is not None else self.stage1.preview()
+
+    def export(self):
+        return self.stage2.export() if self.stage2 is not None else self.stage1.export()
+
+    def _meta(self) -> dict:
+        return {
+            "train_config": asdict(self.config),
+            "prior_config": asdict(self.prior_config),
+            "model_config": asdict(self.model_config),
+        }
+
+    def save_state(self, folder: Path) -> None:
+        if not self.is_main_process:
+            return
+
+        def build(tmp: Path) -> None:
+            self.stage1.save_state(tmp / "autoencoder")
+            if self.stage2 is not None:
+                self.stage2.save_state(tmp / "prior")
+            meta = {"step": self.step, **self._meta(), "history": list(self.history)}
+            (tmp / "trainer.json").write_text(json.dumps(meta, indent=2))
+
+        atomic_replace_dir(build, folder)
+
+    def load_state(self, folder: Path) -> None:
+        meta = json.loads((Path(folder) / "trainer.json").read_text())
+        if meta.get("model_config") != asdict(self.model_config):
+            raise ValueError("the saved run used a different model configuration")
+        self.stage1.load_state(Path(folder) / "autoencoder")
+        if (Path(folder) / "prior" / "trainer.json").is_file():
+            self._begin_prior()
+            self.stage2.load_state(Path(folder) / "prior")
+        self.step = meta["step"]
+        self.history = tuple(meta.get("history", ()))

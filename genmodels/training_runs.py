@@ -47,7 +47,8 @@ from .vae import VAEConfig
 from .vae_pipeline import prior_samples
 
 STATES_DIR = RUNS_DIR / "states"
-FAMILIES = ("gan", "vae", "chargpt", "diffusion")
+FAMILIES = ("gan", "vae", "chargpt", "diffusion", "vqvae")
+VQ_AUTOENCODER_SHARE = 0.6  # a Training-tab VQ-VAE run: the first 60% of its steps train the autoencoder
 DIFFUSION_CHANNELS = 32  # a Training-tab diffusion run: the shipped U-Net, narrower (about 2x faster to train)
 MAX_STEPS = 5000
 MAX_LEARNING_RATE = 10.0
@@ -130,7 +131,7 @@ class Run:
         recover_interrupted_saves(STATES_DIR)  # a previous save killed halfway leaves the one before it
         self.state_dir = STATES_DIR / spec.name
         every = preview_every(spec.steps)
-        if spec.family in ("gan", "vae", "diffusion"):
+        if spec.family in ("gan", "vae", "diffusion", "vqvae"):
             train, held_out = mnist_splits()
             self.held_out = held_out
             self.unit_held_out = held_out.images[:500].float().unsqueeze(1) / 255.0
@@ -182,6 +183,30 @@ class Run:
                     ema_decay=min(0.999, max(0.9, 1 - 10 / spec.steps)),
                     preview_every=every,
                     preview_steps=10,
+                ),
+                to_signed(train.images),
+                train.labels,
+            )
+        elif spec.family == "vqvae":
+            from .trainers import VQPriorTrainConfig, VQVAETrainConfig, VQVAETwoStageTrainer
+            from .vqvae import VQVAEConfig
+
+            autoencoder_steps = max(1, round(spec.steps * VQ_AUTOENCODER_SHARE))
+            self.trainer = VQVAETwoStageTrainer(
+                VQVAEConfig(),
+                VQVAETrainConfig(
+                    steps=autoencoder_steps,
+                    batch_size=spec.batch_size,
+                    lr=spec.learning_rate,
+                    seed=spec.seed,
+                    warmup_steps=min(100, max(autoencoder_steps // 10, 1)),
+                    preview_every=every,
+                ),
+                VQPriorTrainConfig(
+                    steps=spec.steps - autoencoder_steps,
+                    batch_size=spec.batch_size,
+                    seed=spec.seed,
+                    warmup_steps=min(100, max((spec.steps - autoencoder_steps) // 10, 1)),
                 ),
                 to_signed(train.images),
                 train.labels,
@@ -242,6 +267,8 @@ class Run:
             return scores
         if self.spec.family == "diffusion":
             return self._evaluate_diffusion()
+        if self.spec.family == "vqvae":
+            return self._evaluate_vqvae()
         return {
             "validation loss (nats/char)": round(evaluate_chargpt(self.trainer.export(), self.validation_ids, 50), 4)
         }
@@ -263,6 +290,30 @@ class Run:
             "Fréchet distance": round(frechet_distance(features, real), 4),
             ENTROPY_KEY: meter["entropy_bits"],
         }
+
+    def _evaluate_vqvae(self, count: int = 100) -> dict[str, float]:
+        """Held-out reconstruction (500 digits) and the codebook's use; once the prior trains, 100 of its samples
+        (digits 0-9 in turn) judged against 100 held-out digits."""
+        from .vqvae import reconstruction_metrics
+
+        model = self.trainer.export()
+        scores = reconstruction_metrics(model, to_signed(self.held_out.images[:500]))
+        result = {
+            "held-out reconstruction (nats)": scores["reconstruction_nats"],
+            "codes used": scores["codes_used"],
+        }
+        if self.trainer.stage2 is not None:
+            labels = torch.arange(count) % 10
+            codes = model.sample_codes(labels, 1.0, None, torch.Generator().manual_seed(7))
+            probabilities, features = classify(self.classifier, model.decode(codes))
+            _, real = classify(self.classifier, to_signed(self.held_out.images[:count]))
+            result |= {
+                "Inception score": round(inception_score(probabilities), 4),
+                "class accuracy": round(float((probabilities.argmax(dim=1) == labels).double().mean()), 4),
+                "Fréchet distance": round(frechet_distance(features, real), 4),
+                ENTROPY_KEY: diversity(probabilities)["entropy_bits"],
+            }
+        return result
 
     def sample_text(self, length: int = 200) -> str:
         """A seeded sample from the current char-GPT for the preview: it changes only as training does."""

@@ -4,7 +4,19 @@ translations is an error at import."""
 
 import importlib
 
-MODULES = ("common", "gan", "vae", "vqvae", "diffusion", "scoreboard", "text", "training", "lesson", "genmodels", "learn")
+MODULES = (
+    "common",
+    "gan",
+    "vae",
+    "vqvae",
+    "diffusion",
+    "scoreboard",
+    "text",
+    "training",
+    "lesson",
+    "genmodels",
+    "learn",
+)
 EN: dict[str, str] = {}
 ZH: dict[str, str] = {}
 

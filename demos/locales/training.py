@@ -12,7 +12,8 @@ EN = {
         "server (others wait in a queue), one per page; closing the page stops its run. Stopped or finished "
         "runs are saved and appear in the other tabs' model pickers. A diffusion run trains a U-Net of 32 channels "
         "(the shipped model's architecture, narrower) and is slow to learn: expect blobs for the first few hundred "
-        "steps and digits after a few thousand."
+        "steps and digits after a few thousand. A VQ-VAE run trains the autoencoder for the first 60% of its steps "
+        "(reconstructions in the preview), then the GPT prior over its codes (new digits in the preview)."
     ),
     # The curves' names as the plots show them (the data keeps the trainers' names).
     "training.curve.reconstruction": "reconstruction",
@@ -27,6 +28,11 @@ EN = {
     "training.curve.class entropy (bits)": "class entropy (bits)",
     "training.curve.most common digit": "most common digit",
     "training.curve.class accuracy": "class accuracy",
+    "training.curve.commitment": "commitment",
+    "training.curve.perplexity": "perplexity",
+    "training.curve.nats_per_code": "nats_per_code",
+    "training.curve.held-out reconstruction (nats)": "held-out reconstruction (nats)",
+    "training.curve.codes used": "codes used",
     # The plots' axes
     "training.axis.step": "step",
     "training.axis.loss": "loss",
@@ -47,6 +53,7 @@ ZH = {
         "关闭页面会停止它的训练任务。已停止或已完成的训练任务会被保存，并出现在其他标签页的模型列表中。"
         "扩散模型的训练任务训练一个 32 通道的 U-Net（与发布的模型结构相同，但更窄），学得较慢："
         "前几百步只会看到模糊的团块，几千步之后才会出现数字。"
+        "VQ-VAE 的训练任务用前 60% 的步数训练自编码器（预览显示重构），然后训练编码上的 GPT 先验（预览显示新的数字）。"
     ),
     # Settings
     "Model family": "模型类型",
@@ -54,6 +61,12 @@ ZH = {
     "VAE (MNIST digits)": "变分自编码器 VAE（MNIST 数字）",
     "char-GPT (text)": "字符级 GPT（文本）",
     "Diffusion (MNIST digits)": "扩散模型（MNIST 数字）",
+    "VQ-VAE (MNIST digits)": "VQ-VAE（MNIST 数字）",
+    "training.curve.commitment": "承诺损失",
+    "training.curve.perplexity": "码本困惑度",
+    "training.curve.nats_per_code": "每个编码的 nats（先验）",
+    "training.curve.held-out reconstruction (nats)": "留出数据上的重构（nats）",
+    "training.curve.codes used": "用到的编码数",
     "training.curve.class accuracy": "类别准确率",
     "Run name (lowercase letters, digits, dashes)": "训练任务名称（小写字母、数字、短横线）",
     "Steps": "步数",

@@ -88,6 +88,20 @@ def test_a_diffusion_run_streams_then_samples_in_the_diffusion_tab(server):
     assert "4 samples · seed 3 · 5 DDIM steps" in text
 
 
+def test_a_vqvae_run_trains_both_stages_then_encodes_in_the_vae_tab(server):
+    client = Client(server, verbose=False)
+    args = settings(family="VQ-VAE (MNIST digits)", name="itest-vq", steps=5, batch=8, lr=1e-3)
+    _, final = run(client.submit(*args, *text_source(), api_name="/train_start"))
+    losses, score, distance, preview, _, status, *_, vq_picker = final
+    assert "Finished at step 5" in status and preview is not None
+    series = [row[2] for row in losses["data"]]  # the autoencoder's 3 steps, then the prior's 2
+    assert series.count("reconstruction") == 3 and series.count("nats_per_code") == 2
+    assert "Inception score" in {row[2] for row in score["data"]}
+    assert "itest-vq" in names(vq_picker)
+    _, _, text, info = client.predict("itest-vq", 3, api_name="/vq_encode")
+    assert "became 49 codes" in info and len(text.split()) == 49
+
+
 def test_a_char_gpt_on_pasted_text_appears_in_the_text_tab(server):
     client = Client(server, verbose=False)
     pasted = "the quick brown fox jumps over the lazy dog. " * 200

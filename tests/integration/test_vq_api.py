@@ -16,7 +16,7 @@ def test_the_endpoints_are_named(client):
 
 
 def test_encode_then_change_one_code(client):
-    original, picture, text, info = client.predict(MODEL, 3, api_name="/vq_encode")
+    _, picture, text, info = client.predict(MODEL, 3, api_name="/vq_encode")
     codes = parse_codes(text, 128)
     assert np.asarray(Image.open(picture)).shape[:2] == (224, 224)
     assert "Held-out digit #3" in info and "became 49 codes" in info
