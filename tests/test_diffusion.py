@@ -67,3 +67,23 @@ def test_a_few_training_steps_lower_the_loss():
     assert sum(losses[-10:]) / 10 < 0.8 * sum(losses[:10]) / 10
     generator = torch.Generator().manual_seed(0)
     assert diffusion_loss(trainer.export(), images[:8], torch.arange(8), generator) > 0
+
+
+def test_the_train_command_writes_a_checkpoint_with_its_card(capsys):
+    import re
+    import shutil
+    from pathlib import Path
+
+    from genmodels.checkpoints import load_checkpoint, read_card
+    from genmodels.train import main
+
+    main(["diffusion", "--dry-run", "--channels", "8"])
+    out = Path(re.search(r"^saved (.+)$", capsys.readouterr().out, re.MULTILINE).group(1))
+    try:
+        model = load_checkpoint(DiffusionModel, out)
+        metrics = read_card(out)["genlab_metrics"]
+        assert model.config.channels == 8 and metrics["steps"] == 6
+        assert 0 <= metrics["class_accuracy"] <= 1 and metrics["ms_per_image_20_steps_guided"] > 0
+        assert "one network pass per sampling step" in (out / "README.md").read_text()
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)  # the dry run's scratch folder

@@ -94,6 +94,7 @@ def test_a_vqvae_run_trains_both_stages_then_encodes_in_the_vae_tab(server):
     _, final = run(client.submit(*args, *text_source(), api_name="/train_start"))
     losses, score, distance, preview, _, status, *_, vq_picker = final
     assert "Finished at step 5" in status and preview is not None
+    assert {"held-out reconstruction (nats)", "Fréchet distance"} <= {row[2] for row in distance["data"]}
     series = [row[2] for row in losses["data"]]  # the autoencoder's 3 steps, then the prior's 2
     assert series.count("reconstruction") == 3 and series.count("nats_per_code") == 2
     assert "Inception score" in {row[2] for row in score["data"]}
