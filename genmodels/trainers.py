@@ -651,9 +651,12 @@ class DiffusionTrainer(Trainer):
         self.accelerator.backward(loss)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
+        # The average warms up: early on it follows the weights closely (decay (1 + n) / (10 + n)), so a short run's
+        # exported model is not still mostly its random start.
+        decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
         with torch.no_grad():
             for ema_param, param in zip(self.ema.parameters(), _unwrap(self.model).parameters(), strict=True):
-                ema_param.lerp_(param, 1 - self.config.ema_decay)
+                ema_param.lerp_(param, 1 - decay)
         return {"loss": loss.item()}
 
     @torch.no_grad()

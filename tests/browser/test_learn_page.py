@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-TABS = ["GAN", "VAE", "Text", "Training"]
+TABS = ["GAN", "VAE", "Diffusion", "Text", "Training"]
 
 
 def open_fold(page, selector, name):
