@@ -305,15 +305,15 @@ def diffusion_experiments(registry: Registry) -> list[Experiment]:
 
     def _line(result: ex.DiffusionSamples) -> str:
         return tr(
-            "read as the digit asked for {accuracy:.0%} · half-tone share of the ink {half:.0%} · pixel distance "
+            "read as the digit asked for {accuracy:.0%} · ink in isolated specks {speckle:.1%} · pixel distance "
             "between two samples of the same digit {distance:.1f}",
             accuracy=result.class_accuracy,
-            half=result.half_tone,
+            speckle=result.speckle,
             distance=result.within_class_distance,
         )
 
     def steps():
-        few, many = ex.steps_pair(model(), judge(), SEED, steps=(2, 50), count=40)
+        few, many = ex.steps_pair(model(), judge(), SEED, steps=(2, 50), count=20)
         picture = side_by_side(
             [grid(few.images[:20], columns=10, scale=2), grid(many.images[:20], columns=10, scale=2)]
         )
@@ -325,14 +325,14 @@ def diffusion_experiments(registry: Registry) -> list[Experiment]:
             many=_line(many),
         )
         bars = pd.DataFrame(
-            {"label": [tr("class accuracy"), tr("half-tone share")] * 2,
-             "value": [few.class_accuracy, few.half_tone, many.class_accuracy, many.half_tone],
+            {"label": [tr("class accuracy"), tr("ink in isolated specks")] * 2,
+             "value": [few.class_accuracy, few.speckle, many.class_accuracy, many.speckle],
              "series": [tr("2 steps")] * 2 + [tr("50 steps")] * 2}
         )  # fmt: skip
         return Outcome(text, picture, bars=bars)
 
     def guidance():
-        free, guided = ex.guidance_pair(model(), judge(), SEED, scales=(0.0, 3.0), count=60)
+        free, guided = ex.guidance_pair(model(), judge(), SEED, scales=(0.0, 3.0), count=40)
         picture = side_by_side(
             [grid(free.images[:30], columns=10, scale=2), grid(guided.images[:30], columns=10, scale=2)]
         )
@@ -347,7 +347,7 @@ def diffusion_experiments(registry: Registry) -> list[Experiment]:
         return Outcome(text, picture, bars=bars)
 
     def samplers():
-        result = ex.sampler_pair(model(), judge(), SEED, steps=50, count=40)
+        result = ex.sampler_pair(model(), judge(), SEED, steps=30, count=30)
         picture = stacked(
             [
                 grid(result.ddim.images[:20], columns=20, scale=2),

@@ -129,3 +129,42 @@ def test_a_character_model_spells_and_a_token_model_writes_pieces(chargpt, smoll
         reference=load_shakespeare(),
     )  # fmt: skip
     assert result.characters_per_step[0] == 1.0 and result.characters_per_step[1] > 2.5
+
+
+# The Diffusion tab's experiments (issue 11), with the tab's seed and sizes (demos/experiments.py).
+
+
+@pytest.fixture(scope="module")
+def diffusion(registry):
+    return registry.load("diffusion-mnist", "diffusion")
+
+
+def test_two_steps_leave_speckled_half_formed_digits_where_fifty_draw_them(diffusion, judge):
+    from genmodels.experiments import steps_pair
+
+    few, many = steps_pair(diffusion, judge, 3, steps=(2, 50), count=20)
+    assert few.speckle > 3 * many.speckle  # salt-and-pepper left behind
+    assert many.class_accuracy >= 0.95 and few.class_accuracy < 0.8  # "many no longer read as the digit asked for"
+
+
+def test_guidance_buys_fidelity_with_variety(diffusion, judge):
+    from genmodels.experiments import guidance_pair
+
+    free, guided = guidance_pair(diffusion, judge, 3, scales=(0.0, 3.0), count=40)
+    assert guided.class_accuracy > free.class_accuracy
+    assert guided.within_class_distance < free.within_class_distance
+
+
+def test_ddim_repeats_itself_and_ddpm_takes_another_path(diffusion, judge):
+    from genmodels.experiments import sampler_pair
+
+    result = sampler_pair(diffusion, judge, 3, steps=30, count=30)
+    assert torch.equal(result.ddim.images, result.ddim_again.images)
+    assert result.same_digit < 0.6  # "much less often" than always
+
+
+def test_half_the_variance_is_digit_at_t_500(diffusion):
+    from genmodels.diffusion_pipeline import signal_share
+
+    assert 0.45 < signal_share(diffusion, 500) ** 2 < 0.55
+    assert signal_share(diffusion, 999) ** 2 < 0.01 < 0.99 < signal_share(diffusion, 0) ** 2

@@ -73,3 +73,30 @@ def test_beta_trades_reconstruction_for_a_smaller_kl():
     assert beta["reconstruction_nats"] > plain["reconstruction_nats"]
     two_d = read_card(CHECKPOINTS_DIR / "vae-2d")["genlab_metrics"]
     assert plain["reconstruction_nats"] < two_d["reconstruction_nats"], "16 dimensions reconstruct more sharply than 2"
+
+
+def test_the_diffusion_model_matches_its_card_and_meets_the_class_target(judge):
+    from genmodels.diffusion import DiffusionModel, sample
+    from genmodels.metrics import inception_score
+
+    classifier, _ = judge
+    model = load_checkpoint(DiffusionModel, CHECKPOINTS_DIR / "diffusion-mnist")
+    card = read_card(CHECKPOINTS_DIR / "diffusion-mnist")["genlab_metrics"]
+    labels = torch.arange(200) % 10  # the card's check: 200 samples, seed 2026, 20 DDIM steps, guidance 2
+    images = list(sample(model, labels, 20, 2.0, "ddim", torch.Generator("cpu").manual_seed(2026)))[-1].x
+    probabilities, _ = classify(classifier, images)
+    accuracy = float((probabilities.argmax(1) == labels).double().mean())
+    assert math.isclose(accuracy, card["check_class_accuracy_200"], abs_tol=0.011)  # at most 2 of 200 differ
+    assert math.isclose(inception_score(probabilities), card["check_inception_score_200"], abs_tol=0.05)
+    assert card["class_accuracy"] >= 0.98 and card["samples"] == 2000  # issue 11's target, on 2,000 samples
+
+
+def test_the_vqvae_card_reports_what_it_reconstructs():
+    from genmodels.vqvae import VQVAE, reconstruction_metrics
+
+    model = load_checkpoint(VQVAE, CHECKPOINTS_DIR / "vqvae-mnist")
+    card = read_card(CHECKPOINTS_DIR / "vqvae-mnist")["genlab_metrics"]
+    _, held_out = mnist_splits(SHARED_DATA)
+    measured = reconstruction_metrics(model, to_signed(held_out.images))
+    assert math.isclose(measured["reconstruction_mse"], card["reconstruction_mse"], rel_tol=1e-3)
+    assert measured["codes_used"] == card["codes_used"] and model.config.codebook_size >= 64
