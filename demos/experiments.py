@@ -318,7 +318,7 @@ def diffusion_experiments(registry: Registry) -> list[Experiment]:
             [grid(few.images[:20], columns=10, scale=2), grid(many.images[:20], columns=10, scale=2)]
         )
         text = tr(
-            "Seed {seed}, the same noise, 40 samples (digits 0-9 in turn), DDIM, guidance 2. Left, 2 steps: {few}. "
+            "Seed {seed}, the same noise, 20 samples (digits 0-9 in turn), DDIM, guidance 2. Left, 2 steps: {few}. "
             "Right, 50 steps: {many}.",
             seed=SEED,
             few=_line(few),
@@ -337,7 +337,7 @@ def diffusion_experiments(registry: Registry) -> list[Experiment]:
             [grid(free.images[:30], columns=10, scale=2), grid(guided.images[:30], columns=10, scale=2)]
         )
         text = tr(
-            "Seed {seed}, the same noise, 60 samples (digits 0-9 in turn), 20 DDIM steps. Left, guidance 0: {free}. "
+            "Seed {seed}, the same noise, 40 samples (digits 0-9 in turn), 20 DDIM steps. Left, guidance 0: {free}. "
             "Right, guidance 3: {guided}.",
             seed=SEED,
             free=_line(free),
@@ -356,7 +356,7 @@ def diffusion_experiments(registry: Registry) -> list[Experiment]:
         )
         identical = bool(torch.equal(result.ddim.images, result.ddim_again.images))
         text = tr(
-            "Seed {seed}: the same 40 starting noises, no class given, guidance 0, 50 steps. Top: DDIM; bottom: DDPM. "
+            "Seed {seed}: the same 30 starting noises, no class given, guidance 0, 30 steps. Top: DDIM; bottom: DDPM. "
             "The judge reads the same digit in {same:.0%} of the pairs (unrelated samples would agree in about "
             "{chance:.0%}). DDIM run again gives {again}.",
             seed=SEED,

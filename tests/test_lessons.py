@@ -44,7 +44,7 @@ def test_locks_and_caps_name_themselves():
         ('title = "x"\n[settings]\n"gan.grid" = "big"\n', "line 3: gan.grid must be a int"),
         ('title = "x"\n[locks]\ncontrols = ["gan.model"]\n', "line 3: the lock on 'gan.model' needs its value"),
         ('title = "x"\n[caps]\n"gan.psi" = 2\n', "line 3: caps are positive whole numbers"),
-        ('title = "x"\ntabs = ["Diffusion"]\n', "line 2: tabs must be"),
+        ('title = "x"\ntabs = ["Flow matching"]\n', "line 2: tabs must be"),
         ('titel = "x"\n', "line 1: unknown key 'titel'"),
     ],
 )
