@@ -491,3 +491,14 @@ def diversity_meter(registry, images):
         real=real["inception_score"],
     )
     return pd.DataFrame(shares, columns=["digit", "share", "images"]), text
+
+
+def held_out_digit(index, notices: Notices):
+    """The held-out MNIST digits and the checked position of one (a clear message where the digits are missing)."""
+    from genmodels.data import DatasetUnavailable, held_out_digits
+
+    try:
+        digits = held_out_digits()
+    except DatasetUnavailable:
+        raise UserError(tr("The MNIST digits are not available on this server.")) from None
+    return digits, integer(index, "Held-out digit", 0, len(digits.labels) - 1, notices)

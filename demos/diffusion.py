@@ -7,7 +7,7 @@ import threading
 import gradio as gr
 import torch
 
-from genmodels.data import DatasetUnavailable, held_out_digits, to_signed
+from genmodels.data import to_signed
 from genmodels.diffusion import DiffusionModel, diffusion_loss, sample
 from genmodels.diffusion_pipeline import MAX_FRAMES, MAX_GRID, MAX_GUIDANCE, MAX_STEPS, denoise, forward_process
 from genmodels.evaluate import shipped_evaluation
@@ -23,6 +23,7 @@ from .common import (
     described,
     diversity_meter,
     friendly,
+    held_out_digit,
     integer,
     judge_description,
     number,
@@ -175,11 +176,7 @@ class DiffusionTab:
         each: (picture, info)."""
         notices = Notices()
         model = self._model(name)
-        try:
-            digits = held_out_digits()
-        except DatasetUnavailable:
-            raise UserError(tr("The MNIST digits are not available on this server.")) from None
-        position = integer(index, "Held-out digit", 0, len(digits.labels) - 1, notices)
+        digits, position = held_out_digit(index, notices)
         t = integer(t, "Step t", 0, model.config.timesteps - 1, notices)
         seed = integer(seed, "Seed", 0, MAX_SEED, notices)
         times = sorted(set(FORWARD_LADDER) | {t})

@@ -28,6 +28,7 @@ from .common import (
     choice,
     described,
     friendly,
+    held_out_digit,
     integer,
     judge_description,
     number,
@@ -67,11 +68,7 @@ class VQTab:
         """A held-out digit -> (the digit, its code grid over the reconstruction, the codes as text, info)."""
         notices = Notices()
         model = self._model(name)
-        try:
-            digits = held_out_digits()
-        except DatasetUnavailable:
-            raise UserError(tr("The MNIST digits are not available on this server.")) from None
-        position = integer(index, "Held-out digit", 0, len(digits.labels) - 1, notices)
+        digits, position = held_out_digit(index, notices)
         image = to_signed(digits.images[position : position + 1])[0]
         codes, reconstruction = encode_digit(model, image)
         original = grid(image.unsqueeze(0), scale=SCALE, padding=0)

@@ -142,17 +142,20 @@ class Trainer:
             if stop_event is not None and stop_event.is_set():
                 return
             losses = self.train_step()
-            first = (
-                first if first is not None else max((abs(v) for v in losses.values() if math.isfinite(v)), default=0)
-            )
-            if not all(
-                math.isfinite(v) and abs(v) <= max(EXPLODED_RATIO * first, EXPLODED_FLOOR) for v in losses.values()
-            ):
-                raise TrainingDiverged(self.step + 1, losses, self.base_learning_rate)
+            first = self._check_losses(losses, first)
             self.step += 1
             every = getattr(self.config, "preview_every", 0)
             show = every and (self.step % every == 0 or self.step == self.config.steps)
             yield TrainEvent(self.step, losses, self.preview() if show else None)
+
+    def _check_losses(self, losses: dict[str, float], first: float | None) -> float:
+        """Stop a run whose loss is NaN, infinite or past EXPLODED_RATIO times its first step's largest loss (and
+        EXPLODED_FLOOR); returns that first-step reference (set from `losses` when `first` is None)."""
+        if first is None:
+            first = max((abs(v) for v in losses.values() if math.isfinite(v)), default=0)
+        if not all(math.isfinite(v) and abs(v) <= max(EXPLODED_RATIO * first, EXPLODED_FLOOR) for v in losses.values()):
+            raise TrainingDiverged(self.step + 1, losses, self.base_learning_rate)
+        return first
 
     def _meta(self) -> dict:
         """The configuration saved with the state; a resumed run must have the same model configuration."""
@@ -909,13 +912,7 @@ class VQVAETwoStageTrainer(Trainer):
             if stop_event is not None and stop_event.is_set():
                 return
             losses = self.train_step()
-            first = (
-                first if first is not None else max((abs(v) for v in losses.values() if math.isfinite(v)), default=0)
-            )
-            if not all(
-                math.isfinite(v) and abs(v) <= max(EXPLODED_RATIO * first, EXPLODED_FLOOR) for v in losses.values()
-            ):
-                raise TrainingDiverged(self.step + 1, losses, self.base_learning_rate)
+            first = self._check_losses(losses, first)
             self.step += 1
             every = self.config.preview_every
             show = every and (self.step % every == 0 or self.step in (self.autoencoder_steps, self.config.steps))
