@@ -296,6 +296,48 @@ def text_experiments(text_models) -> list[Experiment]:
     ]
 
 
+# The fill-the-blanks experiments (issue 16): a blank only the right side explains, and one at a line's start.
+RIGHT_CONTEXT = ("Or shall we on without a _pology?", "a")
+LINE_START = ("First Citizen:\nWe are accounted poor citizens.\n\n_ll:\nSpeak, speak.", "A")
+
+
+def _blank_outcome(reading: ex.BlankReading) -> Outcome:
+    from genmodels.fill import shown
+
+    def listed(pairs):
+        return ", ".join(f"`{shown(c)}` {p:.0%}" for c, p in pairs[:3])
+
+    text = tr(
+        "Text: “{text}”; the hidden character is `{answer}`.\n\n**Masked model (both sides):** {both} · the right "
+        "character {both_answer:.1%}\n\n**char-GPT (left only):** {left} · the right character {left_answer:.1%}",
+        text=reading.text.replace("\n", " ↵ "),
+        answer=shown(reading.answer),
+        both=listed(reading.both),
+        both_answer=reading.both_answer,
+        left=listed(reading.left),
+        left_answer=reading.left_answer,
+    )
+    bars = pd.DataFrame(
+        {"label": [tr("masked model (both sides)"), tr("char-GPT (left only)")],
+         "value": [reading.both_answer, reading.left_answer], "series": [tr("probability of the right character")] * 2}
+    )  # fmt: skip
+    return Outcome(text, bars=bars)
+
+
+def fill_experiments(text_models) -> list[Experiment]:
+    registry = text_models.registry
+
+    def reading(example):
+        masked = registry.load("maskedlm-shakespeare", "maskedlm")
+        gpt = registry.load("chargpt-shakespeare", "chargpt")
+        return _blank_outcome(ex.read_blank(masked, gpt, *example))
+
+    return [
+        Experiment("fill.right_context", 4, 0, lambda: reading(RIGHT_CONTEXT), ("bars",)),
+        Experiment("fill.line_start", 4, 0, lambda: reading(LINE_START), ("bars",)),
+    ]
+
+
 def diffusion_experiments(registry: Registry) -> list[Experiment]:
     def model():
         return registry.load("diffusion-mnist", "diffusion")

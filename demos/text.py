@@ -13,6 +13,7 @@ from genmodels.sampling import MAX_SEED
 from genmodels.text_models import TextModels
 from genmodels.textgen import MAX_TEMPERATURE, SamplingSettings, choose, next_token_distribution, penalize_repetition
 
+from . import fill, scoring
 from .common import (
     TEXT,
     Notices,
@@ -403,4 +404,6 @@ def build(demo: gr.Blocks, models: TextModels) -> gr.Dropdown:
         experiments = ExperimentPanel("text", text_experiments(models), TEXT)
         experiments.wire(demo)
         register(demo, {"experiment.text": experiments.picker, "experiment_box.text": experiments.box})
+        fill.build_section(demo, models)
+        scoring.build_section(demo, models, model)
     return model

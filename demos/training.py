@@ -20,7 +20,15 @@ from genmodels.ownership import RunAccessError, RunOwners, current_session, publ
 from genmodels.registry import Registry
 from genmodels.text_models import TextModels
 from genmodels.trainers import GAN_LOSSES, GANTrainer, Trainer
-from genmodels.training_runs import MAX_LEARNING_RATE, MAX_STEPS, MAX_TEXT_CHARACTERS, STATES_DIR, Run, RunSpec
+from genmodels.training_runs import (
+    MAX_LEARNING_RATE,
+    MAX_STEPS,
+    MAX_TEXT_CHARACTERS,
+    STATES_DIR,
+    TEXT_FAMILIES,
+    Run,
+    RunSpec,
+)
 
 from .common import (
     Notices,
@@ -49,7 +57,12 @@ FAMILIES = {
     "char-GPT (text)": "chargpt",
     "Diffusion (MNIST digits)": "diffusion",
     "VQ-VAE (MNIST digits)": "vqvae",
+    "LoRA fine-tune of SmolLM2 (text)": "lora",
 }
+# Settings that change with the family picked: (steps, batch, learning rate, context). A LoRA run fine-tunes a
+# 135 M-parameter model: a few sequences of 128 tokens per step and a larger learning rate than full training.
+FAMILY_SETTINGS = {"lora": (100, 4, 1e-3, 128)}
+PAGE_SETTINGS = (300, 64, 2e-4, 64)
 TEXTS = ["Tiny Shakespeare", "text pasted below", "uploaded text file"]
 MAX_UPLOAD_BYTES = 2 * 2**20
 REFRESH_SECONDS = 0.5
@@ -99,7 +112,14 @@ class TrainingTab:
 
     def default_name(self, family: str = "GAN (MNIST digits)") -> str:
         """A run name nobody has used: the family and six random hex digits."""
-        prefixes = {"gan": "my-gan", "vae": "my-vae", "chargpt": "my-gpt", "diffusion": "my-dm", "vqvae": "my-vq"}
+        prefixes = {
+            "gan": "my-gan",
+            "vae": "my-vae",
+            "chargpt": "my-gpt",
+            "diffusion": "my-dm",
+            "vqvae": "my-vq",
+            "lora": "my-lora",
+        }
         prefix = prefixes.get(FAMILIES.get(family, "gan"), "my-run")
         while True:
             name = f"{prefix}-{secrets.token_hex(3)}"
@@ -196,7 +216,7 @@ class TrainingTab:
         recover_interrupted_saves(STATES_DIR)
         has_state = (STATES_DIR / spec.name / "trainer.json").is_file()
         self._check_access(spec, resume, has_state)
-        text = self._text(source, pasted, upload, notices) if spec.family == "chargpt" else None
+        text = self._text(source, pasted, upload, notices) if spec.family in TEXT_FAMILIES else None
         try:
             # Built here to check everything (data, text, a resumed run's configuration) before a process starts;
             # the run itself trains in a process of its own, which builds it again from the same request.
@@ -385,6 +405,11 @@ class TrainingTab:
             gr.update(choices=self.registry.names("vqvae")),
         )
 
+    def family_changed(self, family):
+        """A fresh run name for the family, and its usual steps, batch, learning rate and context."""
+        steps, batch, lr, context = FAMILY_SETTINGS.get(FAMILIES.get(family, "gan"), PAGE_SETTINGS)
+        return self.default_name(family), steps, batch, lr, context
+
     def share(self, name, shared):
         """Publish one of your runs to everyone (or take it back)."""
         name, shared = self._own_run(name), flag(shared, "Shared")
@@ -495,7 +520,7 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                 steps = gr.Slider(10, MAX_STEPS, 300, step=10, label=T("Steps"), elem_id="train-steps")
                 with gr.Row():
                     seed = gr.Number(0, label=T("Seed"), precision=0, minimum=0)
-                    batch = gr.Slider(8, 256, 64, step=8, label=T("Batch size"))
+                    batch = gr.Slider(2, 256, 64, step=2, label=T("Batch size"))
                 lr = gr.Number(2e-4, label=T("Learning rate"))
                 with gr.Accordion(T("GAN"), open=True):
                     loss = gr.Dropdown([(T(option), option) for option in GAN_LOSSES], value="hinge", label=T("Loss"))
@@ -504,13 +529,13 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                 with gr.Accordion(T("GAN and VAE"), open=False):
                     latent = gr.Slider(2, 128, 64, step=1, label=T("Latent size"))
                     beta = gr.Slider(0.0, 20.0, 1.0, step=0.1, label=T("VAE β"))
-                with gr.Accordion(T("char-GPT"), open=False):
+                with gr.Accordion(T("char-GPT and LoRA"), open=False):
                     with gr.Row():
                         layers = gr.Slider(1, 6, 2, step=1, label=T("Layers"))
                         heads = gr.Slider(1, 8, 4, step=1, label=T("Heads"))
                     with gr.Row():
                         width = gr.Slider(16, 256, 64, step=16, label=T("Width"))
-                        context = gr.Slider(8, 256, 64, step=8, label=T("Context (characters)"))
+                        context = gr.Slider(8, 256, 64, step=8, label=T("Context (characters; LoRA: tokens)"))
                     source = gr.Radio([(T(text), text) for text in TEXTS], value=TEXTS[0], label=T("Text"))
                     pasted = gr.Textbox(label=T("Text to train on"), lines=4, max_length=MAX_TEXT_CHARACTERS)
                     upload = gr.File(label=T(f"Text file (up to {MAX_UPLOAD_BYTES // 2**20} MB)"), file_types=[".txt"])
@@ -633,4 +658,4 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
         page = [name, mine, curves, quality_plot, distance_plot]
         demo.load(with_session(tab.page_load), None, page, api_visibility="private")
         mine.change(with_session(tab.describe), mine, shared, api_visibility="private")
-        family.change(lambda family: gr.update(value=tab.default_name(family)), family, name, api_visibility="private")
+        family.change(tab.family_changed, family, [name, steps, batch, lr, context], api_visibility="private")

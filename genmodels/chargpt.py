@@ -23,9 +23,16 @@ class CharGPTConfig:
 
 
 class SelfAttention(nn.Module):
-    def __init__(self, config: CharGPTConfig):
+    """Multi-head self-attention; causal (each position sees only its left) unless causal=False (sees both sides)."""
+
+    def __init__(self, config: CharGPTConfig, causal: bool = True, distance_bias: bool = False):
         super().__init__()
         self.n_head = config.n_head
+        self.causal = causal
+        # ALiBi-style: head h subtracts slope_h * |i - j| from its attention scores, so from the first step each head
+        # looks mostly at nearby characters (head 0 at the nearest; the last almost everywhere)
+        slopes = torch.tensor([2.0 ** -(h + 1) for h in range(config.n_head)]) if distance_bias else None
+        self.register_buffer("slopes", slopes, persistent=False)
         self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd)
         self.proj = nn.Linear(config.n_embd, config.n_embd)
         self.dropout = config.dropout
@@ -35,15 +42,24 @@ class SelfAttention(nn.Module):
         q, k, v = self.qkv(x).split(channels, dim=2)  # each (B, T, C)
         q, k, v = (t.view(batch, time, self.n_head, -1).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
         dropout = self.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)  # (B, nh, T, hs)
+        bias = None
+        if self.slopes is not None:
+            positions = torch.arange(time, device=x.device)
+            distance = (positions[None, :] - positions[:, None]).abs().to(q.dtype)  # (T, T)
+            bias = -self.slopes.to(q.dtype)[:, None, None] * distance  # (nh, T, T)
+            if self.causal:
+                bias = bias.masked_fill(positions[None, :] > positions[:, None], float("-inf"))
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=bias, is_causal=self.causal and bias is None, dropout_p=dropout
+        )  # (B, nh, T, hs)
         return self.proj(y.transpose(1, 2).reshape(batch, time, channels))
 
 
 class Block(nn.Module):
-    def __init__(self, config: CharGPTConfig):
+    def __init__(self, config: CharGPTConfig, causal: bool = True, distance_bias: bool = False):
         super().__init__()
         self.ln1 = nn.LayerNorm(config.n_embd)
-        self.attention = SelfAttention(config)
+        self.attention = SelfAttention(config, causal, distance_bias)
         self.ln2 = nn.LayerNorm(config.n_embd)
         self.mlp = nn.Sequential(
             nn.Linear(config.n_embd, 4 * config.n_embd),

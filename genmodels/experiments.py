@@ -358,3 +358,28 @@ def sampler_pair(model, judge, seed: int, steps: int = 30, count: int = 30) -> S
     same = sum(a == b for a, b in zip(ddim.reads, ddpm.reads, strict=True)) / count
     chance = sum(a * b for a, b in zip(ddim.meter["histogram"], ddpm.meter["histogram"], strict=True))
     return SamplerComparison(ddim, ddpm, again, round(same, 4), round(chance, 4))
+
+
+@dataclass(frozen=True)
+class BlankReading:
+    """One blank read by a masked model (both sides) and a left-to-right model (left side only)."""
+
+    text: str  # with the blank as "_"
+    answer: str  # the character that was hidden
+    both: list[tuple[str, float]]  # the masked model's top candidates
+    left: list[tuple[str, float]]  # the left-to-right model's top candidates
+    both_answer: float  # each model's probability of the right character
+    left_answer: float
+
+
+def read_blank(masked, gpt, text: str, answer: str) -> BlankReading:
+    """The two models' candidates for the one blank in `text`, and the probability each gives the answer."""
+    from .fill import both_sides, left_only, top
+
+    if text.count("_") != 1:
+        raise ValueError("the experiment's text needs exactly one blank")
+    vocab = masked.config.vocab
+    both = both_sides(masked, text)[0]
+    left = left_only(gpt, text)[0][0]
+    index = vocab.index(answer)
+    return BlankReading(text, answer, top(both, vocab), top(left, vocab), float(both[index]), float(left[index]))

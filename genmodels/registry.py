@@ -21,6 +21,7 @@ from .checkpoints import (
 from .classifier import MNISTClassifier
 from .diffusion import DiffusionModel
 from .gan import GAN
+from .maskedlm import MaskedCharLM
 from .ownership import RunOwners, current_session
 from .vae import VAE
 from .vqvae import VQVAE
@@ -32,7 +33,10 @@ MODEL_CLASSES: dict[str, type] = {
     "classifier": MNISTClassifier,
     "diffusion": DiffusionModel,
     "vqvae": VQVAE,
+    "maskedlm": MaskedCharLM,
 }
+# Families listed like the others but loaded elsewhere: a LoRA adapter is merged into SmolLM2 by TextModels.
+ADAPTER_FAMILIES = ("lora",)
 
 
 class UnknownModel(ValueError):
@@ -98,7 +102,7 @@ class Registry:
                     continue  # a save in progress (or interrupted) is never listed
                 card = read_card(folder)
                 family = card.get("genlab_family")
-                if family in MODEL_CLASSES and folder.name not in entries:
+                if (family in MODEL_CLASSES or family in ADAPTER_FAMILIES) and folder.name not in entries:
                     entries[folder.name] = ModelEntry(
                         folder.name, family, folder, card.get("genlab_metrics") or {}, read_config(folder), owners
                     )
@@ -143,6 +147,8 @@ class Registry:
         with self._lock(name):
             model = self._models.get(name)
             if model is None:
+                if entry.family not in MODEL_CLASSES:
+                    raise UnknownModel(f"{name} is a {entry.family} adapter: load it through the Text tab's models")
                 model = load_checkpoint(MODEL_CLASSES[entry.family], entry.folder, self.device)
                 self._models[name] = model
         return model

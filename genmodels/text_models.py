@@ -167,6 +167,8 @@ class TextModels:
         preparing = self._status.get(SMOLLM) is not None and self._status[SMOLLM].state != "failed"
         names = [SMOLLM] if preparing or (self.smollm_dir / "model.safetensors").is_file() else []
         names += self.registry.names("chargpt")
+        if (self.smollm_dir / "model.safetensors").is_file():
+            names += self.registry.names("lora")  # fine-tuned SmolLM2s need the base model
         names += [repo for repo in HUB_MODELS if self._hub_reachable or self._cached_on_disk(repo)]
         return names
 
@@ -177,7 +179,7 @@ class TextModels:
         self.registry.forget(name)
 
     def is_chat_model(self, name: str) -> bool:
-        return name == SMOLLM
+        return name == SMOLLM or (isinstance(name, str) and name in self.registry.names("lora"))
 
     def _lock(self, name: str) -> threading.Lock:
         with self._guard:
@@ -206,6 +208,8 @@ class TextModels:
     def _build(self, name: str) -> LanguageModel:
         if name in self.registry.names("chargpt"):
             return CharModel(self.registry.load(name, "chargpt"))
+        if name in self.registry.names("lora"):
+            return self._build_adapter(name)
         from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
         source = str(self.smollm_dir) if name == SMOLLM else name
@@ -229,6 +233,16 @@ class TextModels:
         wrapped = HFModel(model, tokenizer)
         wrapped.context_length = context
         return wrapped
+
+    def _build_adapter(self, name: str) -> LanguageModel:
+        """A LoRA fine-tune of SmolLM2 (a Training-tab run): merged into a fresh copy of the base weights and served
+        through the same checked decode path as SmolLM2."""
+        from .lora import load_merged
+
+        model, tokenizer = load_merged(self.registry.entry(name, "lora").folder, self.smollm_dir)
+        model = model.to(self.device)
+        check_ids = tokenizer.encode(SELF_CHECK_TEXT, add_special_tokens=False)
+        return FastModel(load_fast_llama(model, check_ids), tokenizer, MAX_CONTEXT_TOKENS)
 
     def chat_prompt(self, name: str, prompt: str) -> str:
         """The prompt wrapped in the instruct model's chat template, ready for the assistant's answer."""

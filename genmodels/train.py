@@ -7,6 +7,8 @@
         --kl-warmup-steps 1000 --steps 24000 --out checkpoints/vae-16d
     python -m genmodels.train vae --latent-dim 2 --hidden 256 --lr 2e-3 --lr-schedule cosine --steps 6000 \
         --out checkpoints/vae-2d
+    python -m genmodels.train maskedlm --layers 6 --heads 5 --width 160 --dropout 0.1 \
+        --out checkpoints/maskedlm-shakespeare
     python -m genmodels.train vqvae --steps 6000 --prior-steps 2000 --out checkpoints/vqvae-mnist
 
 Runs save resumable state under runs/NAME/state (a VQ-VAE: runs/NAME/autoencoder, then runs/NAME/prior) every
@@ -25,11 +27,12 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .chargpt import CharGPTConfig
+from .chargpt import CharGPT, CharGPTConfig
 from .checkpoints import PROJECT_ROOT, load_checkpoint, make_card, save_checkpoint
 from .classifier import ClassifierConfig, MNISTClassifier
 from .data import MNIST_HOLDOUT, data_dir, load_shakespeare, mnist_splits, split_text, to_signed
 from .gan import GANConfig
+from .maskedlm import MaskedCharLMConfig, both_sides_against_left, evaluate_masked
 from .metrics import classify, evaluate_generator, evaluate_vae, frechet_distance, inception_score
 from .trainers import (
     GAN_LOSSES,
@@ -40,6 +43,7 @@ from .trainers import (
     ClassifierTrainer,
     GANTrainConfig,
     GANTrainer,
+    MaskedLMTrainer,
     VAETrainConfig,
     VAETrainer,
     evaluate_chargpt,
@@ -566,10 +570,107 @@ def train_vqvae(args) -> None:
     print(f"saved {args.out}")
 
 
+def train_maskedlm(args) -> None:
+    text = load_shakespeare(args.data_dir)
+    train_text, validation_text = split_text(text)
+    if args.dry_run:
+        train_text, validation_text = train_text[:20_000], validation_text[:5_000]
+        args.steps, args.save_every = 6, 3
+    vocab = "".join(sorted(set(text)))
+    model_config = MaskedCharLMConfig(
+        vocab=vocab,
+        block_size=args.block_size,
+        n_layer=args.layers,
+        n_head=args.heads,
+        n_embd=args.width,
+        dropout=args.dropout,
+        mask_rate=args.mask_rate,
+        mean_span=args.mean_span,
+    )
+    trainer = MaskedLMTrainer(
+        model_config,
+        CharGPTTrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed),
+        torch.tensor([vocab.index(c) for c in train_text]),
+    )
+    validation_ids = torch.tensor([vocab.index(c) for c in validation_text])
+    state_dir = _resume(trainer, args)
+
+    def on_save(step: int, bar) -> None:
+        trainer.save_state(state_dir)
+        scores = evaluate_masked(trainer.export(), validation_ids, args.mean_span)
+        bar.write(f"step {step}: validation {scores['loss']:.4f} nats/hidden char, accuracy {scores['accuracy']:.3f}")
+
+    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
+    trainer.save_state(state_dir)
+    if not trainer.is_main_process:
+        return
+    model = trainer.export()
+    spans = evaluate_masked(model, validation_ids, args.mean_span)
+    single = evaluate_masked(model, validation_ids, 1.0)
+    train_spans = evaluate_masked(
+        model, torch.tensor([vocab.index(c) for c in train_text[-len(validation_text) :]]), args.mean_span
+    )
+    metrics = {
+        "validation_masked_nats_per_char": round(spans["loss"], 4),
+        "validation_masked_accuracy": round(spans["accuracy"], 4),
+        "validation_single_nats_per_char": round(single["loss"], 4),
+        "validation_single_accuracy": round(single["accuracy"], 4),
+        "train_masked_nats_per_char": round(train_spans["loss"], 4),
+        "steps": trainer.step,
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+    comparison = ""
+    gpt_folder = PROJECT_ROOT / "checkpoints" / "chargpt-shakespeare"
+    if (gpt_folder / "model.safetensors").is_file() and not args.dry_run:
+        gpt = load_checkpoint(CharGPT, gpt_folder)
+        versus = both_sides_against_left(model, gpt, validation_ids)
+        metrics["both_sides_accuracy"] = round(versus["both_sides_accuracy"], 4)
+        metrics["left_only_accuracy_chargpt"] = round(versus["left_only_accuracy"], 4)
+        comparison = (
+            f"\n| the same single blanks, this model (both sides) | accuracy {versus['both_sides_accuracy']:.1%} |"
+            f"\n| the same single blanks, `chargpt-shakespeare` from the left only | "
+            f"accuracy {versus['left_only_accuracy']:.1%} |"
+        )
+    print(metrics)
+    card = make_card(
+        title="GenLab character-level masked language model on Tiny Shakespeare",
+        family="maskedlm",
+        summary=f"A {args.layers}-layer, {args.heads}-head, {args.width}-wide bidirectional transformer (BERT-style: "
+        f"every character sees both sides) over a {args.block_size}-character window and the {len(vocab)} characters "
+        f"of Tiny Shakespeare plus a mask token ({metrics['parameters']:,} parameters). It fills blanks; it does "
+        "not generate left to right.",
+        data="Tiny Shakespeare (1,115,394 characters of Shakespeare's plays, as distributed with char-rnn), "
+        "read from GenLab's data directory (`tinyshakespeare/input.txt`); the same characters and split as "
+        "`chargpt-shakespeare`.",
+        held_out="The first 90% of the text trains; the last 10% is held out for validation and never trained on.",
+        training=f"{trainer.step} steps of AdamW (lr {args.lr}, warm-up then cosine decay to a tenth, weight decay "
+        f"0.1, gradient clipping at 1, dropout {args.dropout}), batches of {args.batch_size} random "
+        f"{args.block_size}-character windows, seed {args.seed}. In each window about {args.mask_rate:.0%} of the "
+        f"characters are hidden, in spans of mean length {args.mean_span} (geometric, at most 10); as in BERT, 80% "
+        "of hidden characters show the mask token, 10% a random character and 10% themselves. The loss is the "
+        "cross-entropy on the hidden characters only.",
+        command="\n".join(trainer.history),
+        metrics=metrics,
+        metrics_text="Cross-entropy and top-1 accuracy on the hidden characters of 200 evenly spaced held-out "
+        "windows, the blanks drawn with seed 0 and all shown as the mask token.\n\n"
+        "| metric | value |\n|---|---|\n"
+        f"| validation, spans (mean {args.mean_span}) | {spans['loss']:.4f} nats per hidden char, accuracy "
+        f"{spans['accuracy']:.1%} |\n"
+        f"| validation, single characters (BERT's scheme) | {single['loss']:.4f} nats per hidden char, accuracy "
+        f"{single['accuracy']:.1%} |\n"
+        f"| training text (last 10%), spans | {train_spans['loss']:.4f} nats per hidden char |" + comparison,
+        datasets=("tiny_shakespeare",),
+        license_id="mit",
+        licence_text="Weights and code: MIT (GenLab). The training text is in the public domain.",
+    )
+    save_checkpoint(model, args.out, card)
+    print(f"saved {args.out}")
+
+
 def main(argv: list[str] | None = None) -> None:
     keep_freed_memory()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["classifier", "gan", "vae", "chargpt", "diffusion", "vqvae"])
+    parser.add_argument("model", choices=["classifier", "gan", "vae", "chargpt", "maskedlm", "diffusion", "vqvae"])
     parser.add_argument("--out", type=Path, help="checkpoint folder to write")
     parser.add_argument("--data-dir", type=Path, default=None, help=f"default: {data_dir()}")
     parser.add_argument("--steps", type=int, default=None)
@@ -604,6 +705,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--dropout", type=float, default=None, help="char-GPT / VQ-VAE prior dropout while training (0 / 0.1)"
     )
+    parser.add_argument("--mask-rate", type=float, default=0.15, help="masked LM: share of characters hidden")
+    parser.add_argument("--mean-span", type=float, default=2.5, help="masked LM: mean length of a hidden span")
     parser.add_argument("--codebook-size", type=int, default=128, help="VQ-VAE codes")
     parser.add_argument("--code-dim", type=int, default=32, help="VQ-VAE code vector size")
     parser.add_argument("--prior-steps", type=int, default=2000, help="VQ-VAE: prior steps, after --steps")
@@ -624,6 +727,7 @@ def main(argv: list[str] | None = None) -> None:
     args.run_dir = args.run_dir or PROJECT_ROOT / "runs" / args.out.name
     defaults = {"classifier": (3000, 128, 2e-3), "gan": (12_000, 64, None), "vae": (6000, 128, 1e-3)}
     defaults["chargpt"] = (3000, 32, 2e-3)
+    defaults["maskedlm"] = (5000, 32, 1.5e-3)
     defaults["diffusion"] = (20_000, 128, 5e-4)
     defaults["vqvae"] = (6000, 128, 1e-3)
     if args.dropout is None:
@@ -636,6 +740,7 @@ def main(argv: list[str] | None = None) -> None:
     trainers = {"classifier": train_classifier, "gan": train_gan, "vae": train_vae, "chargpt": train_chargpt}
     trainers["diffusion"] = train_diffusion
     trainers["vqvae"] = train_vqvae
+    trainers["maskedlm"] = train_maskedlm
     trainers[args.model](args)
 
 

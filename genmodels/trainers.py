@@ -24,6 +24,7 @@ from .checkpoints import atomic_replace_dir
 from .classifier import ClassifierConfig, MNISTClassifier
 from .diffusion import DiffusionConfig
 from .gan import GAN, Discriminator, GANConfig, Generator
+from .maskedlm import MaskedCharLM, MaskedCharLMConfig, mask_inputs, span_mask
 from .vae import VAE, VAEConfig, random_shift, vae_losses
 
 GAN_LOSSES = ("hinge", "nonsaturating", "lsgan", "wgan-gp")
@@ -484,6 +485,8 @@ class CharGPTTrainConfig:
 class CharGPTTrainer(Trainer):
     """Trains a character-level GPT on token ids (N,) with random windows, AdamW and a cosine schedule."""
 
+    model_class = CharGPT
+
     def __init__(
         self,
         model_config: CharGPTConfig,
@@ -495,7 +498,7 @@ class CharGPTTrainer(Trainer):
             raise ValueError(f"the training text must be longer than {model_config.block_size + 1} characters")
         self.model_config, self.config = model_config, train_config
         self.accelerator = accelerator or _default_accelerator()
-        model = _seeded_init(train_config.seed, lambda: CharGPT(model_config))
+        model = _seeded_init(train_config.seed, lambda: self.model_class(model_config))
         optimizer = torch.optim.AdamW(
             model.parameters(), train_config.lr, betas=(0.9, 0.99), weight_decay=train_config.weight_decay
         )
@@ -516,9 +519,7 @@ class CharGPTTrainer(Trainer):
     def train_step(self) -> dict[str, float]:
         for group in self.optimizer.param_groups:
             group["lr"] = self._learning_rate()
-        block = self.model_config.block_size
-        starts = torch.randint(len(self.ids) - block - 1, (self.config.batch_size,), generator=self.batch_rng)
-        windows = torch.stack([self.ids[s : s + block + 1] for s in starts.tolist()])  # (B, block + 1)
+        windows = self._windows(self.model_config.block_size + 1)  # (B, block + 1)
         _, loss = self.model(windows[:, :-1], windows[:, 1:])
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
@@ -526,10 +527,42 @@ class CharGPTTrainer(Trainer):
         self.optimizer.step()
         return {"train": loss.item()}
 
+    def _windows(self, length: int) -> torch.Tensor:
+        """(batch_size, length) random windows of the training ids."""
+        starts = torch.randint(len(self.ids) - length, (self.config.batch_size,), generator=self.batch_rng)
+        return torch.stack([self.ids[s : s + length] for s in starts.tolist()])
+
     def export(self) -> CharGPT:
-        model = CharGPT(self.model_config)
+        model = self.model_class(self.model_config)
         model.load_state_dict(_unwrap(self.model).state_dict())
         return model.eval()
+
+
+class MaskedLMTrainer(CharGPTTrainer):
+    """Trains the masked character model: random windows with spans hidden (span_mask, BERT's 80/10/10 corruption),
+    the loss on the hidden characters only. The same optimiser and schedule as the char-GPT."""
+
+    model_class = MaskedCharLM
+
+    def __init__(self, model_config: MaskedCharLMConfig, train_config: CharGPTTrainConfig, ids: torch.Tensor, **kw):
+        super().__init__(model_config, train_config, ids, **kw)
+        self.mask_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 2, self.accelerator))
+        self.rngs["mask"] = self.mask_rng
+
+    def train_step(self) -> dict[str, float]:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self._learning_rate()
+        windows = self._windows(self.model_config.block_size).cpu()
+        config = self.model_config
+        mask = span_mask(tuple(windows.shape), config.mask_rate, config.mean_span, self.mask_rng)
+        inputs, targets = mask_inputs(windows, mask, config.vocab_size, config.vocab_size, self.mask_rng, corrupt=True)
+        device = self.accelerator.device
+        _, loss = self.model(inputs.to(device), targets.to(device))
+        self.optimizer.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        self.accelerator.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        return {"train": loss.item()}
 
 
 @torch.no_grad()

@@ -47,7 +47,11 @@ from .vae import VAEConfig
 from .vae_pipeline import prior_samples
 
 STATES_DIR = RUNS_DIR / "states"
-FAMILIES = ("gan", "vae", "chargpt", "diffusion", "vqvae")
+FAMILIES = ("gan", "vae", "chargpt", "diffusion", "vqvae", "lora")
+TEXT_FAMILIES = ("chargpt", "lora")  # trained on Tiny Shakespeare or the student's own text
+MAX_LORA_STEPS = 500  # a LoRA step of 4 x 128 tokens takes about 2.6 s on 2 CPU cores
+MAX_LORA_BATCH = 16
+LORA_SAMPLE_TOKENS = 40
 VQ_AUTOENCODER_SHARE = 0.6  # a Training-tab VQ-VAE run: the first 60% of its steps train the autoencoder
 DIFFUSION_CHANNELS = 32  # a Training-tab diffusion run: the shipped U-Net, narrower (about 2x faster to train)
 MAX_STEPS = 5000
@@ -98,6 +102,10 @@ class RunSpec:
         check(1 <= self.heads <= 8 and self.width % self.heads == 0, "heads must be 1 to 8 and divide the width")
         check(16 <= self.width <= 256, "width must be 16 to 256")
         check(8 <= self.context <= 256, "context must be 8 to 256 characters")
+        if self.family == "lora":
+            check(self.steps <= MAX_LORA_STEPS, f"a LoRA run takes at most {MAX_LORA_STEPS} steps on this server")
+            check(self.batch_size <= MAX_LORA_BATCH, f"a LoRA run's batch is at most {MAX_LORA_BATCH} sequences")
+            check(16 <= self.context <= 256, "a LoRA run's sequences are 16 to 256 tokens")
         if self.init_from:
             check(self.family == "gan" and self.init_from in SHIPPED_GANS, "a run can start only from a shipped GAN")
             config = SHIPPED_GANS[self.init_from]
@@ -211,6 +219,8 @@ class Run:
                 to_signed(train.images),
                 train.labels,
             )
+        elif spec.family == "lora":
+            self._build_lora(spec, text)
         else:
             text = text if text is not None else load_shakespeare()
             if len(text) > MAX_TEXT_CHARACTERS:
@@ -239,8 +249,79 @@ class Run:
             self.trainer.load_state(self.state_dir)  # resume: the configuration must match
         self.trainer.history = (*self.trainer.history, f"GenLab Training tab: {asdict(spec)}")
 
+    def _build_lora(self, spec: RunSpec, text: str | None) -> None:
+        from .lora import LoRATrainConfig, LoRATrainer, load_base, tokenize_split
+
+        text = text if text is not None else load_shakespeare()
+        if len(text) > MAX_TEXT_CHARACTERS:
+            raise ValueError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARACTERS:,}")
+        base, self.tokenizer = load_base()
+        train_ids, self.validation_ids = tokenize_split(self.tokenizer, text, spec.context)
+        self.trainer = LoRATrainer(
+            LoRATrainConfig(
+                steps=spec.steps,
+                batch_size=spec.batch_size,
+                sequence_length=spec.context,
+                lr=spec.learning_rate,
+                seed=spec.seed,
+                warmup_steps=min(10, max(spec.steps // 10, 1)),
+            ),
+            train_ids,
+            base,
+        )
+        self.before: dict[str, float] = {}
+        self.before_sample = ""
+
+    def _lora_loss(self, adapter: bool) -> float:
+        from .lora import held_out_loss
+
+        model = self.trainer.model
+        if adapter:
+            return held_out_loss(model, self.validation_ids, self.spec.context)
+        with model.disable_adapter():
+            return held_out_loss(model, self.validation_ids, self.spec.context)
+
+    def _evaluate_lora(self) -> dict[str, float]:
+        """Held-out loss and perplexity of the text's last tenth, now and (once) before fine-tuning."""
+        if not self.before:
+            loss = self._lora_loss(adapter=False)
+            self.before = {"loss": loss, "perplexity": math.exp(loss)}
+        loss = self._lora_loss(adapter=True)
+        return {
+            "held-out perplexity": round(math.exp(loss), 3),
+            "held-out perplexity before fine-tuning": round(self.before["perplexity"], 3),
+            "held-out loss (nats/token)": round(loss, 4),
+        }
+
+    def _lora_sample(self, adapter: bool) -> str:
+        from .lm import HFModel, continue_text
+        from .textgen import SamplingSettings
+
+        model = self.trainer.model
+        was_training = model.training
+        model.eval()
+        try:
+            wrapped = HFModel(model, self.tokenizer)
+            settings = SamplingSettings(temperature=0.8, top_k=50, top_p=0.95, repetition_penalty=1.1)
+            prompt_ids = self.lora_prompt_ids()
+            if adapter:
+                events = continue_text(wrapped, prompt_ids, settings, LORA_SAMPLE_TOKENS, self.spec.seed)
+                return "".join(event.text for event in events)
+            with model.disable_adapter():
+                return "".join(
+                    e.text for e in continue_text(wrapped, prompt_ids, settings, LORA_SAMPLE_TOKENS, self.spec.seed)
+                )
+        finally:
+            model.train(was_training)
+
+    def lora_prompt_ids(self) -> list[int]:
+        """The before/after prompt: the first 12 tokens of the held-out text."""
+        return self.validation_ids[:12].tolist()
+
     def evaluate(self, trainer=None) -> dict[str, float]:
         """A quick quality measure for the live curve (smaller samples than the shipped models' cards)."""
+        if self.spec.family == "lora":
+            return self._evaluate_lora()
         if self.spec.family == "gan":
             gan = self.trainer.export(calibration_batches=4)
             scores = evaluate_generator(gan, self.classifier, to_signed(self.held_out.images[:500]), count=500, seed=7)
@@ -316,7 +397,16 @@ class Run:
         return result
 
     def sample_text(self, length: int = 200) -> str:
-        """A seeded sample from the current char-GPT for the preview: it changes only as training does."""
+        """A seeded sample from the current char-GPT for the preview: it changes only as training does. A LoRA
+        run: the same prompt and seed before fine-tuning and now."""
+        if self.spec.family == "lora":
+            if not self.before_sample:
+                self.before_sample = self._lora_sample(adapter=False)
+            prompt = self.tokenizer.decode(self.lora_prompt_ids())
+            return (
+                f"PROMPT: {prompt}\n\nBEFORE: {prompt}{self.before_sample}\n\n"
+                f"AFTER {self.trainer.step} STEPS: {prompt}{self._lora_sample(adapter=True)}"
+            )
         model = self.trainer.export()
         generator = torch.Generator().manual_seed(0)
         ids = [int(self.validation_ids[0])]
@@ -329,6 +419,8 @@ class Run:
     def finish(self, trainer=None) -> str:
         """Save resumable state and the model with its card; returns the model's name."""
         self.trainer.save_state(self.state_dir)
+        if self.spec.family == "lora":
+            return self._finish_lora()
         metrics = self.evaluate() | {"steps": self.trainer.step}
         family = self.spec.family
         card = make_card(
@@ -348,4 +440,30 @@ class Run:
             datasets=("tiny_shakespeare",) if family == "chargpt" else ("mnist",),
         )
         save_checkpoint(self.trainer.export(), MODELS_DIR / self.spec.name, card)
+        return self.spec.name
+
+    def _finish_lora(self) -> str:
+        quality = self.evaluate()
+        metrics = quality | {"steps": self.trainer.step, "trainable parameters": self.trainer.trainable_parameters}
+        config = self.trainer.config
+        card = make_card(
+            title=f"{self.spec.name}: SmolLM2-135M-Instruct fine-tuned with LoRA in GenLab's Training tab",
+            family="lora",
+            summary=f"A LoRA adapter (rank {config.rank}, alpha {config.alpha}, on the attention projections q, k, v "
+            f"and o of all layers: {self.trainer.trainable_parameters:,} trainable numbers) for SmolLM2-135M-Instruct "
+            "(Apache-2.0). The base weights are not changed; GenLab merges the adapter into a copy when loading it. "
+            f"Settings: `{asdict(self.spec)}`.",
+            data="Tiny Shakespeare or text the user gave.",
+            held_out="The last 10% of the text (by characters), never trained on.",
+            training=f"{self.trainer.step} of {self.spec.steps} steps of AdamW (lr {config.lr}, warm-up then cosine "
+            f"decay to a tenth), {config.batch_size} random windows of {config.sequence_length} tokens per step, "
+            f"LoRA dropout {config.dropout}, seed {config.seed}.",
+            command="\n".join(self.trainer.history),
+            metrics=metrics,
+            metrics_text="\n".join(f"- {key}: {value}" for key, value in metrics.items()),
+            datasets=("tiny_shakespeare",),
+            license_id="apache-2.0",
+            licence_text="The base model, SmolLM2-135M-Instruct, is Apache-2.0; so is this adapter.",
+        )
+        self.trainer.save_adapter(MODELS_DIR / self.spec.name, card)
         return self.spec.name

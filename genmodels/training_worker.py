@@ -46,13 +46,13 @@ def train(request: dict, channel: Channel, stop: threading.Event) -> None:
     from .jobs import encode_tensor, job_updates
     from .registry import Registry
     from .trainers import keep_freed_memory
-    from .training_runs import Run, RunSpec
+    from .training_runs import TEXT_FAMILIES, Run, RunSpec
 
     keep_freed_memory()
     if request.get("threads"):
         torch.set_num_threads(int(request["threads"]))
     spec = RunSpec(**request["spec"])
-    classifier = Registry().load("mnist-classifier", "classifier") if spec.family != "chargpt" else None
+    classifier = Registry().load("mnist-classifier", "classifier") if spec.family not in TEXT_FAMILIES else None
     run = Run(spec, request.get("text"), classifier)
     trainer = run.trainer
     channel.send("started", step=trainer.step, total_steps=trainer.config.steps, threads=torch.get_num_threads())
@@ -61,7 +61,7 @@ def train(request: dict, channel: Channel, stop: threading.Event) -> None:
         fields = {"step": update.step, "losses": update.losses, "steps_per_second": update.steps_per_second}
         if update.quality is not None:
             fields["quality"] = update.quality
-            if spec.family == "chargpt":
+            if spec.family in TEXT_FAMILIES:
                 fields["text"] = run.sample_text()
         if update.preview is not None:
             fields["preview"] = encode_tensor(update.preview)

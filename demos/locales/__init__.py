@@ -12,6 +12,7 @@ MODULES = (
     "diffusion",
     "scoreboard",
     "text",
+    "language",
     "training",
     "lesson",
     "genmodels",

@@ -13,7 +13,11 @@ EN = {
         "runs are saved and appear in the other tabs' model pickers. A diffusion run trains a U-Net of 32 channels "
         "(the shipped model's architecture, narrower) and is slow to learn: expect blobs for the first few hundred "
         "steps and digits after a few thousand. A VQ-VAE run trains the autoencoder for the first 60% of its steps "
-        "(reconstructions in the preview), then the GPT prior over its codes (new digits in the preview)."
+        "(reconstructions in the preview), then the GPT prior over its codes (new digits in the preview). A LoRA run "
+        "fine-tunes SmolLM2 on Tiny Shakespeare or your own text (steps, seed, batch of sequences, learning rate, and "
+        "the context slider as tokens per sequence): the quality plot shows the held-out perplexity before and "
+        "during, the text box a sample from the same prompt and seed before and after, and the result joins the "
+        "Text tab's model picker."
     ),
     # The curves' names as the plots show them (the data keeps the trainers' names).
     "training.curve.reconstruction": "reconstruction",
@@ -54,6 +58,8 @@ ZH = {
         "扩散模型的训练任务训练一个 32 通道的 U-Net（与发布的模型结构相同，但更窄），学得较慢："
         "前几百步只会看到模糊的团块，几千步之后才会出现数字。"
         "VQ-VAE 的训练任务用前 60% 的步数训练自编码器（预览显示重构），然后训练编码上的 GPT 先验（预览显示新的数字）。"
+        "LoRA 训练任务在 Tiny Shakespeare 或你自己的文本上微调 SmolLM2（步数、随机种子、每批序列数、学习率，上下文滑块表示每个序列的词元数）："
+        "质量图显示微调前和微调中留出文本的困惑度，文本框显示微调前后用同一提示词和随机种子生成的样本，结果会出现在文本标签页的模型列表中。"
     ),
     # Settings
     "Model family": "模型类型",
