@@ -266,7 +266,7 @@ def build_section(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
     )
     then_describe(decoded, codes_picture)
     codes_picture.select(tab.pick, None, [row, column], api_visibility="private", queue=False)
-    used = gr.on([model.change], friendly(tab.usage), model, [usage_plot, usage_text], api_name="vq_usage", **raw)
+    model.change(friendly(tab.usage), model, [usage_plot, usage_text], api_name="vq_usage", **raw)
     sampled = sample.click(
         friendly(tab.sample), [model, seed, count, digit, temperature, top_k], [samples, codes_text, sample_info],
         api_name="vq_sample", **raw,
@@ -280,5 +280,4 @@ def build_section(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
         api_visibility="private", **raw,
     )  # fmt: skip
     plot_titles(demo, usage_plot, "code", "uses", "series")
-    del used
     return model

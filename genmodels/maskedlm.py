@@ -58,7 +58,8 @@ class MaskedCharLM(
         self.mask_id = config.vocab_size
         self.token_embedding = nn.Embedding(config.vocab_size + 1, config.n_embd)  # the last row is [MASK]
         self.position_embedding = nn.Embedding(config.block_size, config.n_embd)
-        self.blocks = nn.ModuleList(Block(config, causal=False, distance_bias=config.distance_bias) for _ in range(config.n_layer))
+        bias = config.distance_bias
+        self.blocks = nn.ModuleList(Block(config, causal=False, distance_bias=bias) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd)
         self.head_bias = nn.Parameter(torch.zeros(config.vocab_size))
         self._index = {character: i for i, character in enumerate(config.vocab)}

@@ -511,10 +511,7 @@ class CharGPTTrainer(Trainer):
         self.rngs = {"batch": self.batch_rng}
 
     def _learning_rate(self) -> float:
-        if self.step < self.config.warmup_steps:
-            return self.config.lr * (self.step + 1) / self.config.warmup_steps
-        progress = (self.step - self.config.warmup_steps) / max(1, self.config.steps - self.config.warmup_steps)
-        return self.config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+        return _warmup_cosine(self.config.lr, self.step, self.config.steps, self.config.warmup_steps)
 
     def train_step(self) -> dict[str, float]:
         for group in self.optimizer.param_groups:
@@ -670,10 +667,7 @@ class DiffusionTrainer(Trainer):
 
     def learning_rate(self) -> float:
         """A linear warm-up, then a cosine decay to a tenth of the rate at the last step."""
-        if self.step < self.config.warmup_steps:
-            return self.config.lr * (self.step + 1) / self.config.warmup_steps
-        progress = min((self.step - self.config.warmup_steps) / max(self.config.steps - self.config.warmup_steps, 1), 1)
-        return self.config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        return _warmup_cosine(self.config.lr, self.step, self.config.steps, self.config.warmup_steps)
 
     def train_step(self) -> dict[str, float]:
         from .diffusion import diffusion_loss

@@ -51,7 +51,8 @@ FAMILIES = ("gan", "vae", "chargpt", "diffusion", "vqvae", "lora")
 TEXT_FAMILIES = ("chargpt", "lora")  # trained on Tiny Shakespeare or the student's own text
 MAX_LORA_STEPS = 500  # a LoRA step of 4 x 128 tokens takes about 2.6 s on 2 CPU cores
 MAX_LORA_BATCH = 16
-LORA_SAMPLE_TOKENS = 40
+LORA_SAMPLE_TOKENS = 30
+LORA_EVALUATION_WINDOWS = 8  # held-out windows in the live curve (each a forward pass of the 135 M model)
 VQ_AUTOENCODER_SHARE = 0.6  # a Training-tab VQ-VAE run: the first 60% of its steps train the autoencoder
 DIFFUSION_CHANNELS = 32  # a Training-tab diffusion run: the shipped U-Net, narrower (about 2x faster to train)
 MAX_STEPS = 5000
@@ -277,9 +278,9 @@ class Run:
 
         model = self.trainer.model
         if adapter:
-            return held_out_loss(model, self.validation_ids, self.spec.context)
+            return held_out_loss(model, self.validation_ids, self.spec.context, LORA_EVALUATION_WINDOWS)
         with model.disable_adapter():
-            return held_out_loss(model, self.validation_ids, self.spec.context)
+            return held_out_loss(model, self.validation_ids, self.spec.context, LORA_EVALUATION_WINDOWS)
 
     def _evaluate_lora(self) -> dict[str, float]:
         """Held-out loss and perplexity of the text's last tenth, now and (once) before fine-tuning."""

@@ -168,3 +168,17 @@ def test_half_the_variance_is_digit_at_t_500(diffusion):
 
     assert 0.45 < signal_share(diffusion, 500) ** 2 < 0.55
     assert signal_share(diffusion, 999) ** 2 < 0.01 < 0.99 < signal_share(diffusion, 0) ** 2
+
+
+@pytest.mark.parametrize("example", ["RIGHT_CONTEXT", "LINE_START"])
+def test_only_the_masked_model_fills_the_blank_right(registry, example):
+    """The fill experiments' promise (answer: only the masked model puts the hidden character first)."""
+    from demos import experiments as demo_experiments
+    from genmodels.experiments import read_blank
+
+    text, answer = getattr(demo_experiments, example)
+    reading = read_blank(
+        registry.load("maskedlm-shakespeare", "maskedlm"), registry.load("chargpt-shakespeare", "chargpt"), text, answer
+    )
+    assert reading.both[0][0] == answer and reading.left[0][0] != answer
+    assert reading.both_answer > 2 * reading.left_answer

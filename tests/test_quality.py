@@ -100,3 +100,25 @@ def test_the_vqvae_card_reports_what_it_reconstructs():
     measured = reconstruction_metrics(model, to_signed(held_out.images))
     assert math.isclose(measured["reconstruction_mse"], card["reconstruction_mse"], rel_tol=1e-3)
     assert measured["codes_used"] == card["codes_used"] and model.config.codebook_size >= 64
+
+
+def test_the_masked_model_matches_its_card_and_sees_more_than_the_left():
+    from genmodels.chargpt import CharGPT
+    from genmodels.data import load_shakespeare, split_text
+    from genmodels.maskedlm import MaskedCharLM, both_sides_against_left, evaluate_masked
+
+    folder = CHECKPOINTS_DIR / "maskedlm-shakespeare"
+    model = load_checkpoint(MaskedCharLM, folder)
+    card = read_card(folder)["genlab_metrics"]
+    gpt = load_checkpoint(CharGPT, CHECKPOINTS_DIR / "chargpt-shakespeare")
+    assert model.config.vocab == gpt.config.vocab, "the same characters as the char-GPT"
+    _, validation = split_text(load_shakespeare(SHARED_DATA))
+    ids = torch.tensor(model.encode(validation))
+    spans = evaluate_masked(model, ids, model.config.mean_span)
+    single = evaluate_masked(model, ids, 1.0)
+    assert math.isclose(spans["loss"], card["validation_masked_nats_per_char"], abs_tol=2e-3)
+    assert math.isclose(single["accuracy"], card["validation_single_accuracy"], abs_tol=2e-3)
+    versus = both_sides_against_left(model, gpt, ids)
+    assert math.isclose(versus["both_sides_accuracy"], card["both_sides_accuracy"], abs_tol=2e-3)
+    assert versus["both_sides_accuracy"] > versus["left_only_accuracy"] + 0.05, "seeing both sides must help"
+    assert (folder / "model.safetensors").stat().st_size < 8 * 2**20

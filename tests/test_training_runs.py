@@ -28,6 +28,9 @@ def test_a_reasonable_spec_passes():
         ({"heads": 3, "width": 64}, "divide"),
         ({"width": 4096, "heads": 4}, "width"),
         ({"context": 100_000}, "context"),
+        ({"family": "lora", "steps": 501}, "at most 500 steps"),
+        ({"family": "lora", "batch_size": 64}, "at most 16 sequences"),
+        ({"family": "lora", "batch_size": 4, "context": 8}, "16 to 256 tokens"),
     ],
 )
 def test_bad_specs_are_refused_with_a_reason(changes, message):

@@ -1,6 +1,8 @@
 """Issue 16 through a real server: fill the blanks (masked model, char-GPT, SmolLM2), score continuations with
 BLEU, chrF and perplexity, and fine-tune SmolLM2 with LoRA in the Training tab, then use it in the Text tab."""
 
+import time
+
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
@@ -130,31 +132,36 @@ PASTED = "\n".join(
 )
 
 
-def test_lora_fine_tunes_smollm_then_writes_in_the_text_tab(server):
+def test_lora_fine_tunes_smollm_stops_resumes_then_writes_in_the_text_tab(server):
     client = Client(server, verbose=False)
-    _, final = run(
-        client.submit(*lora_settings("itest-lora"), "text pasted below", PASTED, None, api_name="/train_start")
-    )
+    args = [*lora_settings("itest-lora", steps=6), "text pasted below", PASTED, None]
+    job = client.submit(*args, api_name="/train_start")
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not any("Step " in str(out[5]) for out in job.outputs()):
+        time.sleep(0.1)
+    assert "Stopping" in client.predict(api_name="/train_stop")
+    _, stopped = run(job)
+    assert "Stopped at step" in stopped[5], stopped[5]
+    stopped_at = int(stopped[5].split("Stopped at step ")[1].split(".")[0])
+    assert 0 < stopped_at < 6 and "itest-lora" in names(stopped[8])
+    _, final = run(client.submit(*args, api_name="/train_resume"))
     _, quality, distance, _, sample, status, *pickers = final
-    assert "Finished at step 4" in status and "itest-lora" in status
-    series = {row[2] for row in quality["data"]} | {row[2] for row in distance["data"]}
+    assert "Finished at step 6" in status and "itest-lora" in status
+    assert final[1]["data"][0][0] == stopped_at + 1, "the resumed curve continues where the stopped one ended"
+    rows = quality["data"] + distance["data"]
+    series = {row[2] for row in rows}
     assert {"held-out perplexity", "held-out perplexity before fine-tuning"} <= series
-    perplexity = [row[1] for row in quality["data"] + distance["data"] if row[2] == "held-out perplexity"]
-    before = [
-        row[1] for row in quality["data"] + distance["data"] if row[2] == "held-out perplexity before fine-tuning"
-    ]
+    perplexity = [row[1] for row in rows if row[2] == "held-out perplexity"]
+    before = [row[1] for row in rows if row[2] == "held-out perplexity before fine-tuning"]
     assert perplexity[-1] < before[-1], "the held-out perplexity fell"
-    assert "BEFORE:" in sample and "AFTER 4 STEPS:" in sample
+    assert "BEFORE:" in sample and "AFTER 6 STEPS:" in sample
     assert "itest-lora" in names(pickers[2])
     text, _ = client.predict(
         "itest-lora", "The lighthouse keeper", 8, 0, 0, 1.0, 1.0, 0, False, api_name="/text_complete"
     )
     assert text.strip()
+    too_long = lora_settings("itest-lora-long", steps=900)
     with pytest.raises(AppError, match="at most 500 steps"):
-        client.predict(
-            *lora_settings("itest-lora-long", steps=900), "text pasted below", PASTED, None, api_name="/train_start"
-        )
+        client.predict(*too_long, "text pasted below", PASTED, None, api_name="/train_start")
     with pytest.raises(AppError, match="too short"):
-        client.predict(
-            *lora_settings("itest-lora-short"), "text pasted below", "Too short.", None, api_name="/train_start"
-        )
+        client.predict(*lora_settings("itest-lora-x"), "text pasted below", "Too short.", None, api_name="/train_start")
