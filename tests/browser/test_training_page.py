@@ -22,3 +22,14 @@ def test_start_a_run_and_see_the_plot_update(page, artifacts):
     expect(status).to_contain_text("Saved as", timeout=300_000)
     page.wait_for_timeout(1500)
     assert plot.screenshot() != in_progress, "the loss curve grew while the run went on"
+
+
+def test_picking_lora_sets_its_own_steps_batch_and_name(page):
+    page.get_by_role("tab", name="Training").click()
+    page.get_by_label("LoRA fine-tune of SmolLM2 (text)").check()
+    expect(page.locator("#train-name textarea, #train-name input").first).to_have_value(
+        re.compile(r"^my-lora-[0-9a-f]{6}$"), timeout=10_000
+    )
+    expect(page.locator("#train-steps input[type=number]")).to_have_value("100")
+    page.get_by_label("GAN (MNIST digits)").check()
+    expect(page.locator("#train-steps input[type=number]")).to_have_value("300", timeout=10_000)
