@@ -284,13 +284,22 @@ def train_vae(args) -> None:
     print(f"saved {args.out}")
 
 
-def train_chargpt(args) -> None:
+def _shakespeare(args) -> tuple[str, str, str]:
+    """(vocabulary, training text, validation text) of Tiny Shakespeare; a small slice for a dry run."""
     text = load_shakespeare(args.data_dir)
     train_text, validation_text = split_text(text)
     if args.dry_run:
         train_text, validation_text = train_text[:20_000], validation_text[:5_000]
         args.steps, args.save_every = 6, 3
-    vocab = "".join(sorted(set(text)))
+    return "".join(sorted(set(text))), train_text, validation_text
+
+
+def _ids(vocab: str, text: str) -> torch.Tensor:
+    return torch.tensor([vocab.index(c) for c in text])
+
+
+def train_chargpt(args) -> None:
+    vocab, train_text, validation_text = _shakespeare(args)
     model_config = CharGPTConfig(
         vocab=vocab,
         block_size=args.block_size,
@@ -302,9 +311,9 @@ def train_chargpt(args) -> None:
     trainer = CharGPTTrainer(
         model_config,
         CharGPTTrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed),
-        torch.tensor([vocab.index(c) for c in train_text]),
+        _ids(vocab, train_text),
     )
-    validation_ids = torch.tensor([vocab.index(c) for c in validation_text])
+    validation_ids = _ids(vocab, validation_text)
     state_dir = _resume(trainer, args)
 
     def on_save(step: int, bar) -> None:
@@ -317,7 +326,7 @@ def train_chargpt(args) -> None:
         return
     model = trainer.export()
     validation = evaluate_chargpt(model, validation_ids)
-    train_loss = evaluate_chargpt(model, torch.tensor([vocab.index(c) for c in train_text[-len(validation_text) :]]))
+    train_loss = evaluate_chargpt(model, _ids(vocab, train_text[-len(validation_text) :]))
     metrics = {
         "validation_nats_per_char": round(validation, 4),
         "train_nats_per_char": round(train_loss, 4),
@@ -571,12 +580,7 @@ def train_vqvae(args) -> None:
 
 
 def train_maskedlm(args) -> None:
-    text = load_shakespeare(args.data_dir)
-    train_text, validation_text = split_text(text)
-    if args.dry_run:
-        train_text, validation_text = train_text[:20_000], validation_text[:5_000]
-        args.steps, args.save_every = 6, 3
-    vocab = "".join(sorted(set(text)))
+    vocab, train_text, validation_text = _shakespeare(args)
     model_config = MaskedCharLMConfig(
         vocab=vocab,
         block_size=args.block_size,
@@ -590,9 +594,9 @@ def train_maskedlm(args) -> None:
     trainer = MaskedLMTrainer(
         model_config,
         CharGPTTrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed),
-        torch.tensor([vocab.index(c) for c in train_text]),
+        _ids(vocab, train_text),
     )
-    validation_ids = torch.tensor([vocab.index(c) for c in validation_text])
+    validation_ids = _ids(vocab, validation_text)
     state_dir = _resume(trainer, args)
 
     def on_save(step: int, bar) -> None:
@@ -607,9 +611,7 @@ def train_maskedlm(args) -> None:
     model = trainer.export()
     spans = evaluate_masked(model, validation_ids, args.mean_span)
     single = evaluate_masked(model, validation_ids, 1.0)
-    train_spans = evaluate_masked(
-        model, torch.tensor([vocab.index(c) for c in train_text[-len(validation_text) :]]), args.mean_span
-    )
+    train_spans = evaluate_masked(model, _ids(vocab, train_text[-len(validation_text) :]), args.mean_span)
     metrics = {
         "validation_masked_nats_per_char": round(spans["loss"], 4),
         "validation_masked_accuracy": round(spans["accuracy"], 4),
