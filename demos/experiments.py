@@ -297,7 +297,7 @@ def text_experiments(text_models) -> list[Experiment]:
 
 
 # The fill-the-blanks experiments (issue 16): a blank only the right side explains, and one at a line's start.
-RIGHT_CONTEXT = ("Or shall we on without a _pology?", "a")
+RIGHT_CONTEXT = ("A man well _nown throughout all Italy.", "k")  # a held-out line of Tiny Shakespeare
 LINE_START = ("First Citizen:\nWe are accounted poor citizens.\n\n_ll:\nSpeak, speak.", "A")
 
 

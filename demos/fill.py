@@ -18,7 +18,7 @@ from .learn import LATEX, ExperimentPanel, learn_panel
 GPT = "chargpt-shakespeare"  # the left-to-right model beside the masked one: same characters, same data and split
 EXAMPLES = [
     "ROMEO:\nBut, soft! what light through yonder w_ndow breaks?\nIt is the east, and J_liet is the sun.",
-    "Or shall we on without a _pology?",
+    "A man well _nown throughout all Italy.",
     "First Citizen:\nWe are accounted poor citizens.\n\n_ll:\nSpeak, speak.",
     "To be, or not to be, that is the q[MASK]estion.",
 ]

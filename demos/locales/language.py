@@ -56,17 +56,18 @@ EN = {
     ),
     "exp.fill.right_context.title": "A blank only the right side explains",
     "exp.fill.right_context.question": (
-        "“Or shall we on without a _pology?” The hidden character is the first letter of the word after “a ”. "
-        "Which model puts the right character first?"
+        "“A man well _nown throughout all Italy.” (a held-out line, never trained on). The hidden character is the "
+        "first letter of the word after “well ”. Which model puts the right character first?"
     ),
     "exp.fill.right_context.option1": "only the masked model",
     "exp.fill.right_context.option2": "only the char-GPT",
     "exp.fill.right_context.option3": "both",
     "exp.fill.right_context.option4": "neither",
     "exp.fill.right_context.explain": (
-        "From the left, “without a ” can go on with almost any word, so the char-GPT spreads its probability over "
-        "many first letters. The masked model also sees “pology?” and the only word that fits is *apology*. The "
-        "same network with a causal mask could never use that: it is the difference between the two objectives."
+        "From the left, “A man well ” can go on with almost any word, so the char-GPT spreads its probability over "
+        "many first letters and gives the right one well under 1%. The masked model also sees “nown” and the only "
+        "word that fits is *known*, whose k is silent: nothing on the left could have told. The same network with a "
+        "causal mask could never use the right side: that is the difference between the two objectives."
     ),
     "exp.fill.line_start.title": "A blank at the start of a line",
     "exp.fill.line_start.question": (
@@ -161,15 +162,17 @@ ZH = {
     ),
     "exp.fill.right_context.title": "只有右侧能说明的空格",
     "exp.fill.right_context.question": (
-        "“Or shall we on without a _pology?” 被遮住的是 “a ” 后面那个单词的第一个字母。哪个模型把正确字符排在第一？"
+        "“A man well _nown throughout all Italy.”（一行留出文本，从未训练过）。被遮住的是 “well ” 后面那个单词的第一个字母。"
+        "哪个模型把正确字符排在第一？"
     ),
     "exp.fill.right_context.option1": "只有掩码模型",
     "exp.fill.right_context.option2": "只有字符级 GPT",
     "exp.fill.right_context.option3": "两个都对",
     "exp.fill.right_context.option4": "两个都不对",
     "exp.fill.right_context.explain": (
-        "只看左侧，“without a ” 后面几乎可以接任何单词，所以字符级 GPT 把概率分散到许多首字母上。"
-        "掩码模型还看到了 “pology?”，唯一合适的单词是 *apology*。同一个网络如果用因果掩码，就永远用不上这一点：这就是两种训练目标的区别。"
+        "只看左侧，“A man well ” 后面几乎可以接任何单词，所以字符级 GPT 把概率分散到许多首字母上，给正确字母的远不到 1%。"
+        "掩码模型还看到了 “nown”，唯一合适的单词是 *known*，而它的 k 不发音：左侧什么也提示不了。"
+        "同一个网络如果用因果掩码，就永远用不上右侧：这就是两种训练目标的区别。"
     ),
     "exp.fill.line_start.title": "行首的空格",
     "exp.fill.line_start.question": (

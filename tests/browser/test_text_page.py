@@ -20,12 +20,12 @@ def test_generate_streams_text(page, artifacts):
 def test_fill_the_blanks_shows_both_sides_against_the_left(page, artifacts):
     page.get_by_role("tab", name="Text").click()
     page.locator("#fill-section").get_by_text("Fill the blanks: a masked model").click()
-    page.locator("#fill-text textarea").fill("Or shall we on without a _pology?")
+    page.locator("#fill-text textarea").fill("A man well _nown throughout all Italy.")
     page.locator("#fill-run").click()
-    expect(page.locator("#fill-summary")).to_contain_text("without a apology?", timeout=60_000)
+    expect(page.locator("#fill-summary")).to_contain_text("A man well known throughout", timeout=60_000)
     table = page.locator("#fill-table")
     expect(table).to_contain_text("masked model (both sides)")
-    expect(table).to_contain_text("[_]pology?")
+    expect(table).to_contain_text("[_]nown")
     page.screenshot(path=str(artifacts / "text-fill.png"), full_page=True)
 
 

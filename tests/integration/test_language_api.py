@@ -1,6 +1,7 @@
 """Issue 16 through a real server: fill the blanks (masked model, char-GPT, SmolLM2), score continuations with
 BLEU, chrF and perplexity, and fine-tune SmolLM2 with LoRA in the Training tab, then use it in the Text tab."""
 
+import json
 import time
 
 import pytest
@@ -24,18 +25,27 @@ def test_the_endpoints_are_named(client):
     } <= endpoints
 
 
+def smollm_ready(client, seconds: float = 180) -> None:
+    """Wait for the server's background load of SmolLM2 (its column is empty, with a notice, until then)."""
+    deadline = time.monotonic() + seconds
+    while json.loads(client.predict("smollm2-135m-instruct", api_name="/text_status"))["state"] != "ready":
+        assert time.monotonic() < deadline, "SmolLM2 did not load"
+        time.sleep(0.5)
+
+
 def test_blanks_are_filled_from_both_sides_and_from_the_left(client):
+    smollm_ready(client)
     table, chart, summary = client.predict(
-        MASKED, "Or shall we on without a _pology?", 1, True, api_name="/fill_blanks"
+        MASKED, "A man well _nown throughout all Italy.", 1, True, api_name="/fill_blanks"
     )
     assert table["headers"][2:] == ["masked model (both sides)", "char-GPT (left only)", "SmolLM2 (scores)"]
     (row,) = table["data"]
-    assert row[0] == 1 and "without a [_]pology?" in row[1]
-    assert row[2].startswith("a ")  # the masked model's first candidate, with the word's end in sight
+    assert row[0] == 1 and "man well [_]nown throu" in row[1]
+    assert row[2].startswith("k ")  # the masked model's first candidate, with the word's end in sight
     assert row[4] != "—", "SmolLM2 scored the candidates"
     models = {point[2] for point in chart["data"]}
     assert models == {"masked model (both sides)", "char-GPT (left only)", "SmolLM2 (scores)"}
-    assert "without a apology?" in summary
+    assert "A man well known throughout all Italy." in summary
 
 
 def test_several_blanks_and_mask_words(client):
