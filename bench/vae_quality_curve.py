@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--blocks", type=int, default=0)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -43,7 +44,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     train, held_out = mnist_splits()
     unit = {name: split.images.float().unsqueeze(1) / 255.0 for name, split in (("train", train), ("held", held_out))}
-    model_config = VAEConfig(latent_dim=args.latent_dim, channels=args.channels, hidden=args.hidden)
+    model_config = VAEConfig(latent_dim=args.latent_dim, channels=args.channels, hidden=args.hidden, blocks=args.blocks)
     train_config = VAETrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,

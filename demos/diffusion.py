@@ -8,7 +8,7 @@ import gradio as gr
 import torch
 
 from genmodels.data import to_signed
-from genmodels.diffusion import DiffusionModel, diffusion_loss, sample
+from genmodels.diffusion import DEFAULT_GUIDANCE, DiffusionModel, diffusion_loss, sample
 from genmodels.diffusion_pipeline import MAX_FRAMES, MAX_GRID, MAX_GUIDANCE, MAX_STEPS, denoise, forward_process
 from genmodels.evaluate import shipped_evaluation
 from genmodels.imaging import grid, side_by_side, stacked, write_gif
@@ -277,7 +277,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                 guidance = gr.Slider(
                     0.0,
                     MAX_GUIDANCE,
-                    2.0,
+                    DEFAULT_GUIDANCE,
                     step=0.5,
                     label=T("Guidance scale"),
                     info=T("classifier-free guidance: higher follows the digit more, with less variety"),

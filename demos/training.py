@@ -26,8 +26,8 @@ from genmodels.training_runs import (
     MAX_TEXT_CHARACTERS,
     STATES_DIR,
     TEXT_FAMILIES,
-    Run,
     RunSpec,
+    starting_step,
 )
 
 from .common import (
@@ -218,9 +218,9 @@ class TrainingTab:
         self._check_access(spec, resume, has_state)
         text = self._text(source, pasted, upload, notices) if spec.family in TEXT_FAMILIES else None
         try:
-            # Built here to check everything (data, text, a resumed run's configuration) before a process starts;
-            # the run itself trains in a process of its own, which builds it again from the same request.
-            start_step = Run(spec, text).trainer.step
+            # Checked here (data, text, a resumed run's configuration) before a process starts; the run itself
+            # trains in a process of its own, which builds it from the same request.
+            start_step = starting_step(spec, text)
         except DatasetUnavailable as error:
             raise UserError(translate_message(str(error))) from None
         with self._active_lock:

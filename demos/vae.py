@@ -295,6 +295,15 @@ class VAETab:
                 elbo=metrics["negative_elbo_nats"],
             )
         evaluation = shipped_evaluation()
+        floor = evaluation.get("real digits", {}).get("pixel_entropy_nats")
+        if metrics and floor:
+            text += tr(
+                " The floor under these numbers: the held-out digits' grey pixels have **{floor:.1f}** nats of "
+                "entropy of their own, which no Bernoulli decoder can go below, so the negative ELBO is "
+                "**{above:.1f}** nats above it.",
+                floor=floor,
+                above=metrics["negative_elbo_nats"] - floor,
+            )
         if name in evaluation and "real digits" in evaluation:  # python -m genmodels.evaluate, beside the floor
             ours, real = evaluation[name], evaluation["real digits"]
             text += "\n\n" + tr(

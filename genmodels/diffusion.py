@@ -17,6 +17,10 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 SAMPLERS = ("ddim", "ddpm")
+# The guidance scale the Diffusion tab starts at and every shipped metric uses. Measured on diffusion-mnist (20 DDIM
+# steps, 1,000 samples): the Fréchet distance is lowest between 0.5 and 1; 0 loses class accuracy, 2 and more trade
+# variety for over-confident, prototypical digits (see the card).
+DEFAULT_GUIDANCE = 1.0
 
 
 @dataclass

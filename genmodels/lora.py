@@ -44,14 +44,21 @@ class LoRATrainConfig:
 
 def load_base(folder: Path = CACHE_DIR):
     """(SmolLM2 in float32 on the CPU, its tokenizer) from the converted cache (genmodels.smollm.prepare)."""
-    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+    from transformers import AutoModelForCausalLM
+
+    tokenizer = load_tokenizer(folder)
+    model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32, local_files_only=True)
+    return model, tokenizer
+
+
+def load_tokenizer(folder: Path = CACHE_DIR):
+    """SmolLM2's tokenizer alone (what checking a text needs), from the converted cache."""
+    from transformers import PreTrainedTokenizerFast
 
     folder = Path(folder)
     if not (folder / "model.safetensors").is_file():
         raise ValueError("SmolLM2 is not prepared on this server yet (make setup converts it once)")
-    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32, local_files_only=True)
-    return model, tokenizer
+    return PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True)
 
 
 def tokenize_split(tokenizer, text: str, sequence_length: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -164,8 +171,7 @@ class LoRATrainer(Trainer):
             (tmp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
             (tmp / "README.md").write_text(card_text, encoding="utf-8")
 
-        build_folder = Path(folder)
-        atomic_replace_dir(build, build_folder)
+        atomic_replace_dir(build, Path(folder))
         self.model.train(was_training)
 
 

@@ -140,6 +140,15 @@ def evaluate_vae(
     return result | {"images": len(images)}
 
 
+def pixel_entropy_nats(images: torch.Tensor) -> float:
+    """The floor under every Bernoulli decoder's reconstruction, in nats per image: the summed binary entropy of
+    each pixel's own grey level, images (N, ...) in [0, 1]. A decoder that predicted every pixel exactly would still
+    pay this, since a grey pixel x is scored as a coin that lands 1 with probability x."""
+    x = images.double().flatten(1)
+    entropy = -(torch.xlogy(x, x) + torch.xlogy(1 - x, 1 - x))
+    return float(entropy.sum(1).mean())
+
+
 @torch.inference_mode()
 def importance_weighted_nats(
     vae, images: torch.Tensor, samples: int = 100, seed: int = 2026, batch_size: int = 20

@@ -221,7 +221,9 @@ def train_vae(args) -> None:
         train = type(train)(train.images[:512], train.labels[:512])
         args.steps, args.save_every = 6, 3
         args.iwae_samples = min(args.iwae_samples, 5)  # the same path, a fraction of the 100,000 decodes
-    model_config = VAEConfig(latent_dim=args.latent_dim, channels=args.channels, hidden=args.hidden, beta=args.beta)
+    model_config = VAEConfig(
+        latent_dim=args.latent_dim, channels=args.channels, hidden=args.hidden, beta=args.beta, blocks=args.blocks
+    )
     train_config = VAETrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
@@ -265,7 +267,13 @@ def train_vae(args) -> None:
         title=f"GenLab MNIST VAE ({args.latent_dim}-D latent, β = {args.beta:g})",
         family="vae",
         summary=f"A convolutional VAE with a {args.latent_dim}-dimensional latent space and a Bernoulli decoder "
-        f"({args.channels} and {2 * args.channels} convolution channels, a hidden layer of {args.hidden} units), "
+        f"({args.channels} and {2 * args.channels} convolution channels, "
+        + (
+            f"{args.blocks} residual block{'s' if args.blocks > 1 else ''} of two 3x3 convolutions at each, "
+            if args.blocks
+            else ""
+        )
+        + f"a hidden layer of {args.hidden} units), "
         f"trained to minimise reconstruction + β·KL with β = {args.beta:g}"
         + (
             " (a β-VAE: a smoother, more regular latent space for blurrier reconstructions)." if args.beta != 1 else "."
@@ -362,7 +370,7 @@ def train_chargpt(args) -> None:
 
 
 def train_diffusion(args) -> None:
-    from .diffusion import DiffusionConfig, sample
+    from .diffusion import DEFAULT_GUIDANCE, DiffusionConfig, sample
     from .evaluate import HALF
     from .trainers import DiffusionTrainConfig, DiffusionTrainer
 
@@ -378,7 +386,7 @@ def train_diffusion(args) -> None:
     reference = to_signed(held_out.images[:HALF])
     started = time.time()
 
-    def measure(model, count: int, steps: int = 20, guidance: float = 2.0) -> dict:
+    def measure(model, count: int, steps: int = 20, guidance: float = DEFAULT_GUIDANCE) -> dict:
         labels = torch.arange(count) % 10
         generator = torch.Generator("cpu").manual_seed(2026)
         images = torch.cat([list(sample(model, chunk, steps, guidance, "ddim", generator))[-1].x
@@ -410,7 +418,7 @@ def train_diffusion(args) -> None:
     grid_labels = torch.arange(16) % 10
     started = time.perf_counter()
     for _ in range(3):
-        list(sample(model, grid_labels, 20, 2.0, "ddim", torch.Generator().manual_seed(0)))
+        list(sample(model, grid_labels, 20, DEFAULT_GUIDANCE, "ddim", torch.Generator().manual_seed(0)))
     metrics["ms_per_image_20_steps_guided"] = round(1000 * (time.perf_counter() - started) / 48, 2)
     metrics["parameters"] = sum(p.numel() for p in model.parameters())
     print(metrics)
@@ -433,7 +441,8 @@ def train_diffusion(args) -> None:
         + f"\n\nEach image costs one network pass per sampling step, two with guidance: "
         f"{metrics['ms_per_image_20_steps_guided']:.1f} ms per image for 20 guided DDIM steps on the CPU that trained "
         "it (16-image grids, 2 threads), where a GAN of the same data needs about 0.1 ms. The metrics use 20 DDIM "
-        "steps with guidance 2 (the Diffusion tab's defaults), digits 0-9 in turn, judged by GenLab's classifier; "
+        f"steps with guidance {DEFAULT_GUIDANCE:g} (the Diffusion tab's defaults), digits 0-9 in turn, judged by "
+        "GenLab's classifier; "
         "the Fréchet distance uses the first 500 samples against the first 500 held-out digits. "
         "`python -m genmodels.evaluate` scores it beside every other image model.",
     )
@@ -690,6 +699,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--beta", type=float, default=1.0, help="VAE KL weight")
     parser.add_argument("--channels", type=int, default=32, help="VAE convolution channels (doubled at 7x7)")
     parser.add_argument("--hidden", type=int, default=128, help="VAE hidden layer width")
+    parser.add_argument("--blocks", type=int, default=0, help="VAE residual blocks at each resolution (0: plain)")
     parser.add_argument("--lr-schedule", choices=VAE_LR_SCHEDULES, default="constant", help="VAE learning rate")
     parser.add_argument(
         "--final-lr-ratio", type=float, default=0.01, help="VAE: the cosine schedule ends at lr times this"

@@ -4,6 +4,8 @@ Finished or stopped runs become checkpoints in runs/models/NAME (which the regis
 every tab's picker) with resumable state in runs/states/NAME. Limits keep a shared CPU from being exhausted.
 """
 
+import contextlib
+import json
 import math
 import re
 from dataclasses import asdict, dataclass
@@ -131,6 +133,33 @@ def preview_every(steps: int) -> int:
     return max(1, steps // 20)
 
 
+def _training_text(text: str | None) -> str:
+    """A text family's text: the student's own within the limit, or Tiny Shakespeare."""
+    text = text if text is not None else load_shakespeare()
+    if len(text) > MAX_TEXT_CHARACTERS:
+        raise ValueError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARACTERS:,}")
+    return text
+
+
+def starting_step(spec: RunSpec, text: str | None = None) -> int:
+    """Check a run's request as its own process will, before that process starts, and return the step it starts
+    (or resumes) from; ValueError (or DatasetUnavailable) says what is wrong.
+
+    Most families are simply built, which checks their data, text and a resumed run's configuration. A LoRA run
+    checks its text with SmolLM2's tokenizer alone and reads its saved step, so that the server does not load the
+    135 M-parameter model only for the worker process to load it again (its saved state holds the adapter alone,
+    whose shape the fixed rank decides)."""
+    if spec.family != "lora":
+        return Run(spec, text).trainer.step
+    from .lora import load_tokenizer, tokenize_split
+
+    spec.validate()
+    tokenize_split(load_tokenizer(), _training_text(text), spec.context)
+    recover_interrupted_saves(STATES_DIR)
+    state = STATES_DIR / spec.name / "trainer.json"
+    return int(json.loads(state.read_text())["step"]) if state.is_file() else 0
+
+
 class Run:
     """A trainer built from a spec, with its quality measure and its save step."""
 
@@ -223,9 +252,7 @@ class Run:
         elif spec.family == "lora":
             self._build_lora(spec, text)
         else:
-            text = text if text is not None else load_shakespeare()
-            if len(text) > MAX_TEXT_CHARACTERS:
-                raise ValueError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARACTERS:,}")
+            text = _training_text(text)
             train_text, validation_text = split_text(text)
             vocab = "".join(sorted(set(text)))
             if len(vocab) < 2 or len(validation_text) <= spec.context + 1:
@@ -253,9 +280,7 @@ class Run:
     def _build_lora(self, spec: RunSpec, text: str | None) -> None:
         from .lora import LoRATrainConfig, LoRATrainer, load_base, tokenize_split
 
-        text = text if text is not None else load_shakespeare()
-        if len(text) > MAX_TEXT_CHARACTERS:
-            raise ValueError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARACTERS:,}")
+        text = _training_text(text)
         base, self.tokenizer = load_base()
         train_ids, self.validation_ids = tokenize_split(self.tokenizer, text, spec.context)
         self.trainer = LoRATrainer(
@@ -305,13 +330,9 @@ class Run:
             wrapped = HFModel(model, self.tokenizer)
             settings = SamplingSettings(temperature=0.8, top_k=50, top_p=0.95, repetition_penalty=1.1)
             prompt_ids = self.lora_prompt_ids()
-            if adapter:
+            with contextlib.nullcontext() if adapter else model.disable_adapter():
                 events = continue_text(wrapped, prompt_ids, settings, LORA_SAMPLE_TOKENS, self.spec.seed)
                 return "".join(event.text for event in events)
-            with model.disable_adapter():
-                return "".join(
-                    e.text for e in continue_text(wrapped, prompt_ids, settings, LORA_SAMPLE_TOKENS, self.spec.seed)
-                )
         finally:
             model.train(was_training)
 

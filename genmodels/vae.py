@@ -14,6 +14,19 @@ class VAEConfig:
     channels: int = 32
     hidden: int = 128
     beta: float = 1.0  # the KL weight it was trained with (1 = the true ELBO)
+    blocks: int = 0  # residual 3x3 blocks after each encoder stage and before each decoder stage (0: the plain VAE)
+
+
+class ResidualBlock(nn.Module):
+    """x + conv(relu(conv(relu(x)))), two 3x3 convolutions that keep the shape (B, C, H, W)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.first = nn.Conv2d(channels, channels, 3, 1, 1)
+        self.second = nn.Conv2d(channels, channels, 3, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.second(F.relu(self.first(F.relu(x))))
 
 
 class VAE(
@@ -29,11 +42,14 @@ class VAE(
         super().__init__()
         self.config = config
         c, hidden = config.channels, config.hidden
+        blocks = config.blocks  # with 0 the layers (and the saved weights' names) are the plain VAE's
         self.encoder = nn.Sequential(
             nn.Conv2d(1, c, 4, 2, 1),  # (B, 1, 28, 28) -> (B, c, 14, 14)
             nn.ReLU(),
+            *[ResidualBlock(c) for _ in range(blocks)],
             nn.Conv2d(c, 2 * c, 4, 2, 1),  # -> (B, 2c, 7, 7)
             nn.ReLU(),
+            *[ResidualBlock(2 * c) for _ in range(blocks)],
             nn.Flatten(),  # -> (B, 2c*49)
             nn.Linear(2 * c * 49, hidden),
             nn.ReLU(),
@@ -45,8 +61,10 @@ class VAE(
             nn.Linear(hidden, 2 * c * 49),
             nn.ReLU(),
             nn.Unflatten(1, (2 * c, 7, 7)),  # -> (B, 2c, 7, 7)
+            *[ResidualBlock(2 * c) for _ in range(blocks)],
             nn.ConvTranspose2d(2 * c, c, 4, 2, 1),  # -> (B, c, 14, 14)
             nn.ReLU(),
+            *[ResidualBlock(c) for _ in range(blocks)],
             nn.ConvTranspose2d(c, 1, 4, 2, 1),  # -> (B, 1, 28, 28) logits
         )
 

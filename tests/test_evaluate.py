@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from genmodels.checkpoints import CHECKPOINTS_DIR, read_card
 from genmodels.evaluate import shipped_evaluation, text_baselines
 
 
@@ -25,6 +26,8 @@ def test_the_shipped_evaluation_has_every_model_beside_its_floor():
     assert 9.0 < real["inception_score_real_1000"] <= 10 and real["frechet_floor"] > 0
     for name in ("vae-2d", "vae-16d", "vae-16d-beta4"):  # prior samples, judged like a GAN's
         assert evaluation[name]["frechet_500_spread"] > 0 and 1 <= evaluation[name]["inception_score_500_mean"] <= 10
+        nats = read_card(CHECKPOINTS_DIR / name)["genlab_metrics"]["reconstruction_nats"]
+        assert 40 < real["pixel_entropy_nats"] < nats, "the grey pixels' entropy is a floor under reconstruction"
     assert evaluation["vae-16d"]["frechet_500_mean"] < evaluation["vae-2d"]["frechet_500_mean"]
     assert evaluation["cgan-mnist"]["class_accuracy_500_mean"] >= 0.98  # issue 15's target for the conditional GAN
     text = evaluation["text baselines"]

@@ -120,3 +120,25 @@ def test_foreign_weights_are_refused(base, tmp_path):
     (folder / ADAPTER_WEIGHTS).unlink()
     with pytest.raises(ValueError, match="not a GenLab LoRA adapter"):
         load_merged(folder)
+
+
+def test_a_lora_request_is_checked_without_loading_the_model(tmp_path, monkeypatch):
+    import genmodels.lora
+    import genmodels.training_runs as runs
+
+    def refuse():
+        raise AssertionError("the server must not load SmolLM2 just to check a request")
+
+    monkeypatch.setattr(genmodels.lora, "load_base", refuse)
+    monkeypatch.setattr(runs, "STATES_DIR", tmp_path)
+    spec = runs.RunSpec(family="lora", name="keeper", steps=20, batch_size=2, learning_rate=1e-3, context=32)
+    assert runs.starting_step(spec, TEXT) == 0
+    with pytest.raises(ValueError, match="too short"):
+        runs.starting_step(spec, "Too short a text.")
+    with pytest.raises(ValueError, match="the limit is"):
+        runs.starting_step(spec, "x" * (runs.MAX_TEXT_CHARACTERS + 1))
+    with pytest.raises(ValueError, match="at most 500 steps"):
+        runs.starting_step(runs.RunSpec(family="lora", name="keeper", steps=501), TEXT)
+    (tmp_path / "keeper").mkdir()
+    (tmp_path / "keeper" / "trainer.json").write_text(json.dumps({"step": 7, "train_config": {}}))
+    assert runs.starting_step(spec, TEXT) == 7, "a saved run resumes from its step"

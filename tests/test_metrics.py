@@ -106,3 +106,19 @@ def test_iwae_is_below_the_elbo_tightens_with_samples_and_ignores_batch_size():
     assert importance_weighted_nats(vae, images, 100) == hundred, "seeded"
     report = evaluate_vae(vae, images, importance_samples=100)
     assert report["iwae_100_nats"] == round(hundred, 3) and report["negative_elbo_nats"] == elbo
+
+
+def test_pixel_entropy_is_the_floor_under_a_bernoulli_decoder():
+    from genmodels.metrics import pixel_entropy_nats
+
+    black_and_white = torch.zeros(3, 1, 28, 28)
+    black_and_white[:, :, 10:20] = 1.0
+    assert pixel_entropy_nats(black_and_white) == 0.0, "pure black and white cost nothing"
+    grey = torch.full((2, 1, 28, 28), 0.5)
+    assert abs(pixel_entropy_nats(grey) - 784 * math.log(2)) < 1e-6, "a 50% grey pixel is one fair coin"
+    images = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    logits = torch.randn(4, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    reconstruction = torch.nn.functional.binary_cross_entropy_with_logits(logits, images, reduction="sum") / 4
+    exact = torch.nn.functional.binary_cross_entropy(images, images, reduction="sum") / 4
+    assert pixel_entropy_nats(images) <= reconstruction.item()
+    assert abs(pixel_entropy_nats(images) - exact.item()) < 1e-2, "predicting each pixel's own grey level reaches it"

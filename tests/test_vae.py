@@ -190,3 +190,21 @@ def test_a_run_with_every_option_resumes_exactly(tmp_path):
     resumed = VAETrainer(config, options, images)
     resumed.load_state(tmp_path / "state")
     assert [event.losses for event in resumed.run()] == uninterrupted[2:]
+
+
+def test_residual_blocks_deepen_both_halves_and_keep_every_shape():
+    torch.manual_seed(0)
+    plain = VAE(VAEConfig(latent_dim=4, channels=4, hidden=16))
+    deep = VAE(VAEConfig(latent_dim=4, channels=4, hidden=16, blocks=2))
+    new = set(deep.state_dict()) - set(plain.state_dict())
+    # two blocks at each of the encoder's and the decoder's two resolutions, each with two convolutions
+    assert sum(name.endswith("first.weight") for name in new) == 8
+    assert sum(p.numel() for p in deep.parameters()) > sum(p.numel() for p in plain.parameters())
+    x = torch.zeros(6, 1, 28, 28)
+    for index in range(6):  # three bars, each twice: structure a model can learn, unlike random bits
+        x[index, 0, 6 + 6 * (index % 3) : 10 + 6 * (index % 3), 4:24] = 1.0
+    logits, mu, logvar = deep(x, torch.zeros(6, 4))
+    assert logits.shape == x.shape and mu.shape == logvar.shape == (6, 4)
+    trainer = VAETrainer(deep.config, VAETrainConfig(steps=60, batch_size=6, lr=1e-2), x)
+    losses = [event.losses["loss"] for event in trainer.run()]
+    assert sum(losses[-5:]) < 0.5 * sum(losses[:5]), "the deeper model learns"

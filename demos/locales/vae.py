@@ -141,4 +141,8 @@ ZH = {
     " Held-out, nats per image: reconstruction **{reconstruction:.1f}**, KL **{kl:.1f}**, negative ELBO **{elbo:.1f}**.": (
         "留出数据上每张图像的 nats：重构 **{reconstruction:.1f}**，KL **{kl:.1f}**，负 ELBO **{elbo:.1f}**。"
     ),
+    " The floor under these numbers: the held-out digits' grey pixels have **{floor:.1f}** nats of entropy of their own, which no Bernoulli decoder can go below, so the negative ELBO is **{above:.1f}** nats above it.": (
+        " 这些数字的下限：留出数字的灰度像素自身有 **{floor:.1f}** nats 的熵，任何伯努利解码器都无法低于它，"
+        "所以负 ELBO 比它高 **{above:.1f}** nats。"
+    ),
 }

@@ -8,7 +8,9 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from genmodels.checkpoints import CHECKPOINTS_DIR, read_card
 from genmodels.data import mnist_splits
+from genmodels.evaluate import shipped_evaluation
 from tests.conftest import SHARED_DATA
 from tests.integration.test_gan_api import call_raw
 
@@ -149,7 +151,10 @@ def test_explore_and_prior(client, inputs):
     first, _ = client.predict("vae-16d", 4, 9, api_name="/vae_prior")
     again, _ = client.predict("vae-16d", 4, 9, api_name="/vae_prior")
     assert np.array_equal(read(first), read(again))
-    assert "nats per image" in client.predict("vae-2d", api_name="/vae_model_info")
+    info = client.predict("vae-2d", api_name="/vae_model_info")
+    floor = shipped_evaluation()["real digits"]["pixel_entropy_nats"]
+    elbo = read_card(CHECKPOINTS_DIR / "vae-2d")["genlab_metrics"]["negative_elbo_nats"]
+    assert "nats per image" in info and f"**{floor:.1f}**" in info and f"**{elbo - floor:.1f}** nats above" in info
 
 
 def test_bad_values(server, client, inputs):
