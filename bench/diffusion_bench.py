@@ -12,6 +12,7 @@ import torch
 from common import time_it
 
 from demos.diffusion import DiffusionTab
+from genmodels.diffusion import DEFAULT_GUIDANCE
 from genmodels.diffusion_pipeline import denoise
 from genmodels.registry import Registry
 
@@ -34,13 +35,19 @@ def main() -> None:
                 runs=args.runs,
                 warmup=1,
             )
+    time_it(
+        f"20 steps, DDPM (the tab's default sampler), guidance {DEFAULT_GUIDANCE:g}",
+        lambda: denoise(model, 7, 16, None, 20, DEFAULT_GUIDANCE, "ddpm"),
+        runs=args.runs,
+        warmup=1,
+    )
     print("Per image, 64-image grid, 20 DDIM steps, guidance 2:")
     time_it("64 images", lambda: denoise(model, 7, 64, None, 20, 2.0, "ddim"), runs=max(args.runs // 2, 2), warmup=1)
-    print("The tab's whole request (grid, trajectory strip, GIF of every step, PNG files), 16 images, 20 steps:")
+    print("The tab's whole request, its defaults (grid, trajectory strip, GIF of every step, PNG files), 16 images:")
     tab = DiffusionTab(registry)
     time_it(
         "Generate",
-        lambda: tab.sample(args.model, 7, 16, "0-9 in turn", 20, 2.0, "DDIM (deterministic)", 8, 4),
+        lambda: tab.sample(args.model, 7, 16, "0-9 in turn", 20, DEFAULT_GUIDANCE, "DDPM (stochastic)", 8, 4),
         runs=args.runs,
         warmup=1,
     )

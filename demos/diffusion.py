@@ -8,7 +8,7 @@ import gradio as gr
 import torch
 
 from genmodels.data import to_signed
-from genmodels.diffusion import DEFAULT_GUIDANCE, DiffusionModel, diffusion_loss, sample
+from genmodels.diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DiffusionModel, diffusion_loss, sample
 from genmodels.diffusion_pipeline import MAX_FRAMES, MAX_GRID, MAX_GUIDANCE, MAX_STEPS, denoise, forward_process
 from genmodels.evaluate import shipped_evaluation
 from genmodels.imaging import grid, side_by_side, stacked, write_gif
@@ -222,12 +222,13 @@ class DiffusionTab:
             lines.append(
                 tr(
                     "On its card: class accuracy **{accuracy:.1%}**, Inception score **{score:.2f}**, Fréchet "
-                    "distance **{fd:.1f}** ({samples} samples, {steps} DDIM steps, guidance {guidance:g}).",
+                    "distance **{fd:.1f}** ({samples} samples, {steps} {sampler} steps, guidance {guidance:g}).",
                     accuracy=metrics["class_accuracy"],
                     score=metrics["inception_score"],
                     fd=metrics.get("frechet_distance_500", float("nan")),
                     samples=metrics.get("samples", "?"),
                     steps=metrics.get("sampling_steps", "?"),
+                    sampler=metrics.get("sampler", "ddim").upper(),
                     guidance=metrics.get("guidance", 0),
                 )
             )
@@ -283,7 +284,9 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                     info=T("classifier-free guidance: higher follows the digit more, with less variety"),
                 )
                 sampler = gr.Radio(
-                    [(T(label), label) for label in SAMPLERS], value="DDIM (deterministic)", label=T("Sampler")
+                    [(T(label), label) for label in SAMPLERS],
+                    value=next(label for label, kind in SAMPLERS.items() if kind == DEFAULT_SAMPLER),
+                    label=T("Sampler"),
                 )
                 with gr.Row():
                     frames = gr.Slider(2, MAX_FRAMES, 8, step=1, label=T("Trajectory frames"))

@@ -64,8 +64,9 @@ def real_floor(classifier: MNISTClassifier, held_out: torch.Tensor) -> dict:
 def _sampler(family: str, model):
     """(seed, count) -> (images (count, 1, 28, 28) in [-1, 1], the digits asked for or None) for one image model.
 
-    GANs and VAEs draw their latents from the seed; the diffusion model samples 20 DDIM steps with DEFAULT_GUIDANCE
-    (the tab's defaults); the VQ-VAE draws its code grid from its prior. Conditional models draw the digits 0-9 in turn.
+    GANs and VAEs draw their latents from the seed; the diffusion model samples 20 steps with DEFAULT_SAMPLER and
+    DEFAULT_GUIDANCE (the tab's defaults); the VQ-VAE draws its code grid from its prior. Conditional models draw
+    the digits 0-9 in turn.
     """
     if family == "gan":
         return lambda seed, count: (lambda images, labels: (images, labels if model.conditional else None))(
@@ -77,13 +78,14 @@ def _sampler(family: str, model):
 
         return lambda seed, count: (decode(model, seeded_latents(seed, count, model.config.latent_dim)) * 2 - 1, None)
     if family == "diffusion":
-        from .diffusion import DEFAULT_GUIDANCE, sample
+        from .diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, sample
 
         def diffusion(seed: int, count: int):
             labels = torch.arange(count) % model.config.num_classes
             generator = torch.Generator("cpu").manual_seed(seed)
             chunks = [
-                list(sample(model, chunk, 20, DEFAULT_GUIDANCE, "ddim", generator))[-1].x for chunk in labels.split(250)
+                list(sample(model, chunk, 20, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, generator))[-1].x
+                for chunk in labels.split(250)
             ]
             return torch.cat(chunks).clamp(-1, 1), labels
 

@@ -76,15 +76,23 @@ def _resume(trainer, args, folder: str = "state", allowed: bool = True) -> Path:
     return state_dir
 
 
+STOP_AT = 0  # --stop-at: end the run at this step (its schedule still spans --steps); 0: run to the end
+
+
 def _progress(trainer, events, total: int, every: int, on_save) -> None:
-    """Run the trainer with a progress bar; periodic saves and measurements happen on the main process only."""
+    """Run the trainer with a progress bar; periodic saves and measurements happen on the main process only. With
+    --stop-at the run ends after that step, as a run stopped there would, and the model is exported from it."""
     main = trainer.is_main_process
+    if STOP_AT and trainer.step >= STOP_AT:
+        return
     with tqdm(total=total, initial=trainer.step, unit="step", dynamic_ncols=True, disable=not main) as bar:
         for event in events:
             bar.update(1)
             bar.set_postfix({k: f"{v:.3f}" for k, v in event.losses.items()})
             if main and on_save and every and event.step % every == 0:
                 on_save(event.step, bar)
+            if STOP_AT and event.step >= STOP_AT:
+                break
 
 
 def train_classifier(args) -> None:
@@ -370,7 +378,7 @@ def train_chargpt(args) -> None:
 
 
 def train_diffusion(args) -> None:
-    from .diffusion import DEFAULT_GUIDANCE, DiffusionConfig, sample
+    from .diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DiffusionConfig, sample
     from .evaluate import HALF
     from .trainers import DiffusionTrainConfig, DiffusionTrainer
 
@@ -389,14 +397,14 @@ def train_diffusion(args) -> None:
     def measure(model, count: int, steps: int = 20, guidance: float = DEFAULT_GUIDANCE) -> dict:
         labels = torch.arange(count) % 10
         generator = torch.Generator("cpu").manual_seed(2026)
-        images = torch.cat([list(sample(model, chunk, steps, guidance, "ddim", generator))[-1].x
+        images = torch.cat([list(sample(model, chunk, steps, guidance, DEFAULT_SAMPLER, generator))[-1].x
                             for chunk in labels.split(250)])  # fmt: skip
         probabilities, features = classify(classifier, images)
         _, real = classify(classifier, reference)
         accuracy = float((probabilities.argmax(1) == labels).double().mean())
         return {"class_accuracy": round(accuracy, 4), "inception_score": round(inception_score(probabilities), 4),
                 "frechet_distance_500": round(frechet_distance(features[:HALF], real), 3), "samples": count,
-                "sampling_steps": steps, "guidance": guidance}  # fmt: skip
+                "sampling_steps": steps, "guidance": guidance, "sampler": DEFAULT_SAMPLER}  # fmt: skip
 
     def on_save(step: int, bar) -> None:
         trainer.save_state(state_dir)
@@ -418,7 +426,7 @@ def train_diffusion(args) -> None:
     grid_labels = torch.arange(16) % 10
     started = time.perf_counter()
     for _ in range(3):
-        list(sample(model, grid_labels, 20, DEFAULT_GUIDANCE, "ddim", torch.Generator().manual_seed(0)))
+        list(sample(model, grid_labels, 20, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, torch.Generator().manual_seed(0)))
     metrics["ms_per_image_20_steps_guided"] = round(1000 * (time.perf_counter() - started) / 48, 2)
     metrics["parameters"] = sum(p.numel() for p in model.parameters())
     print(metrics)
@@ -439,11 +447,11 @@ def train_diffusion(args) -> None:
         metrics_text="| metric | value |\n|---|---|\n"
         + "\n".join(f"| {key} | {value} |" for key, value in metrics.items())
         + f"\n\nEach image costs one network pass per sampling step, two with guidance: "
-        f"{metrics['ms_per_image_20_steps_guided']:.1f} ms per image for 20 guided DDIM steps on the CPU that trained "
-        "it (16-image grids, 2 threads), where a GAN of the same data needs about 0.1 ms. The metrics use 20 DDIM "
-        f"steps with guidance {DEFAULT_GUIDANCE:g} (the Diffusion tab's defaults), digits 0-9 in turn, judged by "
-        "GenLab's classifier; "
-        "the Fréchet distance uses the first 500 samples against the first 500 held-out digits. "
+        f"{metrics['ms_per_image_20_steps_guided']:.1f} ms per image for 20 guided steps on the CPU that trained "
+        "it (16-image grids, 2 threads), where a GAN of the same data needs about 0.1 ms. The metrics use 20 "
+        f"{DEFAULT_SAMPLER.upper()} steps with guidance {DEFAULT_GUIDANCE:g} (the Diffusion tab's defaults), digits "
+        "0-9 in turn, judged by GenLab's classifier; the Fréchet distance uses the first 500 samples against the "
+        "first 500 held-out digits. "
         "`python -m genmodels.evaluate` scores it beside every other image model.",
     )
     save_checkpoint(model, args.out, card)
@@ -685,6 +693,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="checkpoint folder to write")
     parser.add_argument("--data-dir", type=Path, default=None, help=f"default: {data_dir()}")
     parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument(
+        "--stop-at", type=int, default=0, help="end the run after this step; its schedule still spans --steps"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--conditional", action="store_true")
     parser.add_argument("--loss", choices=GAN_LOSSES, default="hinge")
@@ -730,6 +741,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--dry-run", action="store_true", help="a few steps on a small slice, into a temp folder")
     args = parser.parse_args(argv)
+    global STOP_AT
+    STOP_AT = max(args.stop_at, 0)
     torch.set_num_threads(max(torch.get_num_threads(), 1))
     if args.dry_run:
         scratch = Path(tempfile.mkdtemp(prefix="genlab-dry-run-"))

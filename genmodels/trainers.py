@@ -691,12 +691,12 @@ class DiffusionTrainer(Trainer):
 
     @torch.no_grad()
     def preview(self) -> torch.Tensor:
-        """The digits 0-9 from fixed noise, DDIM with preview_steps steps and the default guidance (in [-1, 1])."""
-        from .diffusion import DEFAULT_GUIDANCE, sample
+        """The digits 0-9 from fixed noise, preview_steps steps of the default sampler and guidance (in [-1, 1])."""
+        from .diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, sample
 
         labels = torch.arange(self.config.preview_count) % self.model_config.num_classes
         generator = torch.Generator("cpu").manual_seed(self.config.seed + 3)
-        *_, last = sample(self.ema, labels, self.config.preview_steps, DEFAULT_GUIDANCE, "ddim", generator)
+        *_, last = sample(self.ema, labels, self.config.preview_steps, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, generator)
         return last.x
 
     def export(self):

@@ -87,3 +87,23 @@ def test_the_train_command_writes_a_checkpoint_with_its_card(capsys):
         assert "one network pass per sampling step" in (out / "README.md").read_text()
     finally:
         shutil.rmtree(out.parent, ignore_errors=True)  # the dry run's scratch folder
+
+
+def test_stop_at_ends_a_run_early_with_its_schedule_unchanged(capsys):
+    import json
+    import re
+    import shutil
+    from pathlib import Path
+
+    from genmodels.checkpoints import read_card
+    from genmodels.train import main
+
+    main(["diffusion", "--dry-run", "--channels", "8", "--stop-at", "4"])
+    out = Path(re.search(r"^saved (.+)$", capsys.readouterr().out, re.MULTILINE).group(1))
+    try:
+        assert read_card(out)["genlab_metrics"]["steps"] == 4, "stopped after step 4"
+        state = json.loads((out.parent / "run" / "state" / "trainer.json").read_text())
+        assert state["step"] == 4 and state["train_config"]["steps"] == 6, "the schedule still spans --steps"
+        assert read_card(out)["genlab_metrics"]["sampler"] in ("ddim", "ddpm")
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)

@@ -76,15 +76,16 @@ def test_beta_trades_reconstruction_for_a_smaller_kl():
 
 
 def test_the_diffusion_model_matches_its_card_and_meets_the_class_target(judge):
-    from genmodels.diffusion import DEFAULT_GUIDANCE, DiffusionModel, sample
+    from genmodels.diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DiffusionModel, sample
     from genmodels.metrics import inception_score
 
     classifier, _ = judge
     model = load_checkpoint(DiffusionModel, CHECKPOINTS_DIR / "diffusion-mnist")
     card = read_card(CHECKPOINTS_DIR / "diffusion-mnist")["genlab_metrics"]
-    labels = torch.arange(200) % 10  # the card's check: 200 samples, seed 2026, 20 DDIM steps, the default guidance
-    assert card["guidance"] == DEFAULT_GUIDANCE
-    images = list(sample(model, labels, 20, DEFAULT_GUIDANCE, "ddim", torch.Generator("cpu").manual_seed(2026)))[-1].x
+    labels = torch.arange(200) % 10  # the card's check: 200 samples, seed 2026, 20 steps, the default sampler
+    assert card["guidance"] == DEFAULT_GUIDANCE and card["sampler"] == DEFAULT_SAMPLER
+    generator = torch.Generator("cpu").manual_seed(2026)
+    images = list(sample(model, labels, 20, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, generator))[-1].x
     probabilities, _ = classify(classifier, images)
     accuracy = float((probabilities.argmax(1) == labels).double().mean())
     assert math.isclose(accuracy, card["check_class_accuracy_200"], abs_tol=0.011)  # at most 2 of 200 differ

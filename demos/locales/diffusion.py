@@ -66,7 +66,7 @@ ZH = {
     "Held-out digit #{position} (a {digit}) noised by the forward process. At t = {t}, x_t = {signal:.3f}·x_0 + {noise:.3f}·ε: {percent:.1%} of the variance is the digit. Bottom row: the model's one-step guess of the clean digit from each x_t, without being told the digit.": "留出数字 #{position}（一个 {digit}）经前向过程加噪。在 t = {t} 时，x_t = {signal:.3f}·x_0 + {noise:.3f}·ε：方差中有 {percent:.1%} 来自数字。下面一行：模型在不知道是哪个数字的情况下，从每个 x_t 一步猜出的干净数字。",
     "Digit {digit} noised at t = {times}": "数字 {digit} 在 t = {times} 时的加噪结果",
     "**{name}**: a class-conditional denoising diffusion model, a U-Net of {parameters:,} parameters trained to predict the noise, {timesteps} noise levels (cosine schedule).": "**{name}**：类别条件去噪扩散模型，一个有 {parameters:,} 个参数、训练来预测噪声的 U-Net，{timesteps} 个噪声级别（余弦调度）。",
-    "On its card: class accuracy **{accuracy:.1%}**, Inception score **{score:.2f}**, Fréchet distance **{fd:.1f}** ({samples} samples, {steps} DDIM steps, guidance {guidance:g}).": "模型卡上：类别准确率 **{accuracy:.1%}**，Inception 分数 **{score:.2f}**，Fréchet 距离 **{fd:.1f}**（{samples} 个样本，{steps} 步 DDIM，引导 {guidance:g}）。",
+    "On its card: class accuracy **{accuracy:.1%}**, Inception score **{score:.2f}**, Fréchet distance **{fd:.1f}** ({samples} samples, {steps} {sampler} steps, guidance {guidance:g}).": "模型卡上：类别准确率 **{accuracy:.1%}**，Inception 分数 **{score:.2f}**，Fréchet 距离 **{fd:.1f}**（{samples} 个样本，{steps} 步 {sampler}，引导 {guidance:g}）。",
     "The forward process: how much digit and how much noise x_t holds at step t.": "前向过程：在第 t 步，x_t 中有多少是数字、多少是噪声。",
     "The training objective: predict the noise that was added.": "训练目标：预测被加上的噪声。",
     "The samplers: DDIM's deterministic update and DDPM's stochastic one, with guidance.": "采样器：DDIM 的确定性更新和 DDPM 的随机更新，以及引导。",
