@@ -32,8 +32,11 @@ setup-dev: $(VENV)/.dev-installed .cache/smollm2-135m-instruct/model.safetensors
 run: setup
 	$(PY) app.py
 
+# Two pytest workers, each a whole test file at a time (its servers and runs its own): most tests wait on a server,
+# a browser or a subprocess, so two of them share 2 cores well. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: setup-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: setup-dev
 	$(PY) bench/gan_bench.py && $(PY) bench/vae_bench.py && $(PY) bench/text_bench.py && $(PY) bench/training_bench.py

@@ -76,14 +76,12 @@ def _resume(trainer, args, folder: str = "state", allowed: bool = True) -> Path:
     return state_dir
 
 
-STOP_AT = 0  # --stop-at: end the run at this step (its schedule still spans --steps); 0: run to the end
-
-
-def _progress(trainer, events, total: int, every: int, on_save) -> None:
+def _progress(trainer, events, total: int, every: int, on_save, stop_at: int = 0) -> None:
     """Run the trainer with a progress bar; periodic saves and measurements happen on the main process only. With
-    --stop-at the run ends after that step, as a run stopped there would, and the model is exported from it."""
+    stop_at > 0 (--stop-at) the run ends after that step, as a run stopped there would, and the model is exported
+    from it; its schedule still spans `total`."""
     main = trainer.is_main_process
-    if STOP_AT and trainer.step >= STOP_AT:
+    if stop_at > 0 and trainer.step >= stop_at:
         return
     with tqdm(total=total, initial=trainer.step, unit="step", dynamic_ncols=True, disable=not main) as bar:
         for event in events:
@@ -91,7 +89,7 @@ def _progress(trainer, events, total: int, every: int, on_save) -> None:
             bar.set_postfix({k: f"{v:.3f}" for k, v in event.losses.items()})
             if main and on_save and every and event.step % every == 0:
                 on_save(event.step, bar)
-            if STOP_AT and event.step >= STOP_AT:
+            if stop_at > 0 and event.step >= stop_at:
                 break
 
 
@@ -106,7 +104,7 @@ def train_classifier(args) -> None:
         to_signed(train.images),
         train.labels,
     )
-    _progress(trainer, trainer.run(), args.steps, 0, None)
+    _progress(trainer, trainer.run(), args.steps, 0, None, args.stop_at)
     model = trainer.model.eval()
     probabilities, _ = classify(model, to_signed(held_out.images))
     accuracy = float((probabilities.argmax(1) == held_out.labels).double().mean())
@@ -157,7 +155,7 @@ def train_gan(args) -> None:
         scores = evaluate_generator(trainer.export(), classifier, held_out_images, count=1000, seed=7)
         bar.write(f"step {step}: {scores} ({time.time() - started:.0f} s)")
 
-    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
+    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save, args.stop_at)
     trainer.save_state(state_dir)
     if not trainer.is_main_process:
         return
@@ -252,7 +250,7 @@ def train_vae(args) -> None:
         scores = evaluate_vae(trainer.export(), held_out_images)
         bar.write(f"step {step}: held-out {scores} ({time.time() - started:.0f} s)")
 
-    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
+    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save, args.stop_at)
     trainer.save_state(state_dir)
     if not trainer.is_main_process:
         return
@@ -336,7 +334,7 @@ def train_chargpt(args) -> None:
         trainer.save_state(state_dir)
         bar.write(f"step {step}: validation {evaluate_chargpt(trainer.export(), validation_ids):.4f} nats/char")
 
-    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
+    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save, args.stop_at)
     trainer.save_state(state_dir)
     if not trainer.is_main_process:
         return
@@ -412,7 +410,7 @@ def train_diffusion(args) -> None:
             f"step {step}: {measure(trainer.export(), 100 if args.dry_run else 500)} ({time.time() - started:.0f} s)"
         )
 
-    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
+    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save, args.stop_at)
     trainer.save_state(state_dir)
     if not trainer.is_main_process:
         return
@@ -494,7 +492,7 @@ def train_vqvae(args) -> None:
         scores = reconstruction_metrics(trainer.export(), held_out_images)
         bar.write(f"autoencoder step {step}: held-out {scores} ({time.time() - started:.0f} s)")
 
-    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
+    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save, args.stop_at)
     trainer.save_state(state_dir)
 
     prior_config = VQPriorTrainConfig(
@@ -621,7 +619,7 @@ def train_maskedlm(args) -> None:
         scores = evaluate_masked(trainer.export(), validation_ids, args.mean_span)
         bar.write(f"step {step}: validation {scores['loss']:.4f} nats/hidden char, accuracy {scores['accuracy']:.3f}")
 
-    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save)
+    _progress(trainer, trainer.run(), args.steps, args.save_every, on_save, args.stop_at)
     trainer.save_state(state_dir)
     if not trainer.is_main_process:
         return
@@ -694,7 +692,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=None, help=f"default: {data_dir()}")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument(
-        "--stop-at", type=int, default=0, help="end the run after this step; its schedule still spans --steps"
+        "--stop-at",
+        type=int,
+        default=0,
+        help="end the run after this step; its schedule still spans --steps (VQ-VAE: the first stage only)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--conditional", action="store_true")
@@ -741,8 +742,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--dry-run", action="store_true", help="a few steps on a small slice, into a temp folder")
     args = parser.parse_args(argv)
-    global STOP_AT
-    STOP_AT = max(args.stop_at, 0)
     torch.set_num_threads(max(torch.get_num_threads(), 1))
     if args.dry_run:
         scratch = Path(tempfile.mkdtemp(prefix="genlab-dry-run-"))

@@ -298,14 +298,15 @@ class Run:
         self.before: dict[str, float] = {}
         self.before_sample = ""
 
+    def _adapter(self, on: bool):
+        """A context in which the LoRA model runs with its adapter (on) or as the base model (off)."""
+        return contextlib.nullcontext() if on else self.trainer.model.disable_adapter()
+
     def _lora_loss(self, adapter: bool) -> float:
         from .lora import held_out_loss
 
-        model = self.trainer.model
-        if adapter:
-            return held_out_loss(model, self.validation_ids, self.spec.context, LORA_EVALUATION_WINDOWS)
-        with model.disable_adapter():
-            return held_out_loss(model, self.validation_ids, self.spec.context, LORA_EVALUATION_WINDOWS)
+        with self._adapter(adapter):
+            return held_out_loss(self.trainer.model, self.validation_ids, self.spec.context, LORA_EVALUATION_WINDOWS)
 
     def _evaluate_lora(self) -> dict[str, float]:
         """Held-out loss and perplexity of the text's last tenth, now and (once) before fine-tuning."""
@@ -330,7 +331,7 @@ class Run:
             wrapped = HFModel(model, self.tokenizer)
             settings = SamplingSettings(temperature=0.8, top_k=50, top_p=0.95, repetition_penalty=1.1)
             prompt_ids = self.lora_prompt_ids()
-            with contextlib.nullcontext() if adapter else model.disable_adapter():
+            with self._adapter(adapter):
                 events = continue_text(wrapped, prompt_ids, settings, LORA_SAMPLE_TOKENS, self.spec.seed)
                 return "".join(event.text for event in events)
         finally:
@@ -377,13 +378,15 @@ class Run:
         }
 
     def _evaluate_diffusion(self, count: int = 50, steps: int = 8) -> dict[str, float]:
-        """50 samples (digits 0-9 in turn) in 8 DDIM steps with guidance 2, judged against 50 held-out digits: a
-        quick, rough curve (each sample costs a network pass per step; the scoreboard uses 500 images, 20 steps)."""
-        from .diffusion import sample
+        """50 samples (digits 0-9 in turn) in 8 steps of the tab's default sampler and guidance, judged against 50
+        held-out digits: a quick, rough curve (each sample costs a network pass per step; the scoreboard uses 500
+        images and 20 steps)."""
+        from .diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, sample
 
         model = self.trainer.export()
         labels = torch.arange(count) % 10
-        images = list(sample(model, labels, steps, 2.0, "ddim", torch.Generator().manual_seed(7)))[-1].x
+        generator = torch.Generator().manual_seed(7)
+        images = list(sample(model, labels, steps, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, generator))[-1].x
         probabilities, features = classify(self.classifier, images)
         _, real = classify(self.classifier, to_signed(self.held_out.images[:count]))
         meter = diversity(probabilities)

@@ -4,15 +4,22 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-import torch
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... under `pytest -n N`; "" in one process
+if WORKER:
+    # N workers share the cores: each gets its share of threads (as do the servers it starts), or their OpenMP
+    # threads fight over the cores and every test slows down several times.
+    _share = max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(_share)
 
-from genmodels.checkpoints import make_card
-from genmodels.gan import GAN, GANConfig
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from genmodels.checkpoints import make_card  # noqa: E402
+from genmodels.gan import GAN, GANConfig  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "datasets"
-ARTIFACTS = PROJECT_ROOT / "artifacts"
+ARTIFACTS = PROJECT_ROOT / "artifacts" / WORKER  # each worker its own logs and runs: servers' logs are checked
 
 os.environ.setdefault("GENLAB_DATA_DIR", str(SHARED_DATA))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
@@ -47,5 +54,5 @@ def card_for(family: str, metrics: dict | None = None) -> str:
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

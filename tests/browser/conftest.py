@@ -1,5 +1,6 @@
 """Headless Debian Chromium driven by Playwright (never `playwright install`), against a real server."""
 
+import contextlib
 import shutil
 import tempfile
 
@@ -29,8 +30,9 @@ def page_server():
     process.wait(timeout=20)
 
 
-@pytest.fixture
-def page(page_server):
+@contextlib.contextmanager
+def open_page(url: str):
+    """A fresh Chromium profile with one page at `url`."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver (.ci/run does this)")
     profile = tempfile.mkdtemp(prefix="genlab-chromium-")
@@ -39,7 +41,13 @@ def page(page_server):
             profile, executable_path=CHROMIUM, headless=True, args=FLAGS, viewport={"width": 1400, "height": 1100}
         )
         page = context.new_page()
-        page.goto(page_server)
+        page.goto(url)
         yield page
         context.close()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(page_server):
+    with open_page(page_server) as page:
+        yield page

@@ -1,10 +1,27 @@
-"""The first visitor of a fresh server (this file runs first): the Text tab says SmolLM2 is getting ready and how
-long it should take, then the notice goes once the model is loaded."""
+"""The first visitor of a fresh server: the Text tab says SmolLM2 is getting ready and how long it should take,
+then the notice goes once the model is loaded. The server is this test's own, so no other test has loaded the model
+first, whatever order the tests run in."""
 
+import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_page
+from tests.integration.conftest import start_server
 
-def test_the_text_tab_shows_the_model_getting_ready_then_ready(page, artifacts):
+
+@pytest.fixture
+def fresh_page():
+    process, url = start_server("first-visit-server.log")
+    try:
+        with open_page(url) as page:
+            yield page
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_the_text_tab_shows_the_model_getting_ready_then_ready(fresh_page, artifacts):
+    page = fresh_page
     page.get_by_role("tab", name="Text").click()
     banner = page.locator("#text-model-status")
     expect(banner).to_contain_text("is getting ready", timeout=15_000)

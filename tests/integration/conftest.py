@@ -28,7 +28,7 @@ def start_server(
 
     Models trained by tests go to `runs` (kept as it is) or to a fresh folder under artifacts/ named after the log.
     """
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     if runs is None:
         runs = ARTIFACTS / f"runs-{Path(log_name).stem}"  # models trained by tests stay out of the project's runs/
