@@ -32,9 +32,10 @@ setup-dev: $(VENV)/.dev-installed .cache/smollm2-135m-instruct/model.safetensors
 run: setup
 	$(PY) app.py
 
-# Two pytest workers, each a whole test file at a time (its servers and runs its own): most tests wait on a server,
-# a browser or a subprocess, so two of them share 2 cores well. TEST_WORKERS=0 runs everything in one process.
-TEST_WORKERS ?= 2
+# TEST_WORKERS=2 runs two pytest workers, each a whole test file at a time with its own servers and artifacts
+# folder: about 16 min here against 19, but under that contention a browser test's wait can run out. The default,
+# 0, runs everything in one process.
+TEST_WORKERS ?= 0
 test: setup-dev
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
