@@ -214,6 +214,8 @@ def _vae_training_text(config: VAETrainConfig, steps: int) -> str:
         extras.append(f"each training digit moved by a random whole-pixel shift of up to {pixels}")
     if config.kl_warmup_steps:
         extras.append(f"the KL weight rising linearly from 0 to β over the first {config.kl_warmup_steps} steps")
+    if config.ema_decay:
+        extras.append(f"the exported weights a moving average of the training weights (decay {config.ema_decay:g})")
     return (
         f"{steps} steps, batch {config.batch_size}, Adam ({schedule}), one posterior sample per image per step"
         + "".join(f", {extra}" for extra in extras)
@@ -228,7 +230,12 @@ def train_vae(args) -> None:
         args.steps, args.save_every = 6, 3
         args.iwae_samples = min(args.iwae_samples, 5)  # the same path, a fraction of the 100,000 decodes
     model_config = VAEConfig(
-        latent_dim=args.latent_dim, channels=args.channels, hidden=args.hidden, beta=args.beta, blocks=args.blocks
+        latent_dim=args.latent_dim,
+        channels=args.channels,
+        hidden=args.hidden,
+        beta=args.beta,
+        blocks=args.blocks,
+        dropout=args.dropout,
     )
     train_config = VAETrainConfig(
         steps=args.steps,
@@ -239,6 +246,7 @@ def train_vae(args) -> None:
         final_lr_ratio=args.final_lr_ratio,
         shift_pixels=args.shift_pixels,
         kl_warmup_steps=args.kl_warmup_steps,
+        ema_decay=args.ema_decay,
     )
     trainer = VAETrainer(model_config, train_config, to_unit(train.images))
     state_dir = _resume(trainer, args)
@@ -279,7 +287,13 @@ def train_vae(args) -> None:
             if args.blocks
             else ""
         )
-        + f"a hidden layer of {args.hidden} units), "
+        + f"a hidden layer of {args.hidden} units"
+        + (
+            f", dropout {args.dropout:g} after the decoder's fully connected layers while training"
+            if args.dropout
+            else ""
+        )
+        + "), "
         f"trained to minimise reconstruction + β·KL with β = {args.beta:g}"
         + (
             " (a β-VAE: a smoother, more regular latent space for blurrier reconstructions)." if args.beta != 1 else "."
@@ -719,6 +733,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shift-pixels", type=int, default=0, help="VAE: random shifts of training digits")
     parser.add_argument("--kl-warmup-steps", type=int, default=0, help="VAE: KL weight rises from 0 over N steps")
     parser.add_argument(
+        "--ema-decay", type=float, default=0.0, help="VAE: export a moving average of the weights (0: off)"
+    )
+    parser.add_argument(
         "--iwae-samples", type=int, default=100, help="VAE: importance samples for the card's bound (0: none)"
     )
     parser.add_argument("--lr", type=float, default=None, help="VAE / char-GPT / VQ-VAE autoencoder learning rate")
@@ -727,7 +744,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--width", type=int, default=128, help="char-GPT / VQ-VAE prior embedding width")
     parser.add_argument("--block-size", type=int, default=128, help="char-GPT context in characters")
     parser.add_argument(
-        "--dropout", type=float, default=None, help="char-GPT / VQ-VAE prior dropout while training (0 / 0.1)"
+        "--dropout",
+        type=float,
+        default=None,
+        help="char-GPT / VQ-VAE prior / VAE decoder dropout while training (0 / 0.1)",
     )
     parser.add_argument("--mask-rate", type=float, default=0.15, help="masked LM: share of characters hidden")
     parser.add_argument("--mean-span", type=float, default=2.5, help="masked LM: mean length of a hidden span")

@@ -396,6 +396,7 @@ class VAETrainConfig:
     final_lr_ratio: float = 0.01
     shift_pixels: int = 0  # random shifts of each training image by up to this many pixels, against overfitting
     kl_warmup_steps: int = 0  # the KL weight rises linearly from 0 to β over these first steps
+    ema_decay: float = 0.0  # > 0: also keep an exponential moving average of the weights, and export that
 
 
 VAE_LR_SCHEDULES = ("constant", "cosine")
@@ -404,7 +405,8 @@ VAE_LR_SCHEDULES = ("constant", "cosine")
 class VAETrainer(Trainer):
     """Trains a VAE on images (N, 1, 28, 28) in [0, 1] with the β-weighted ELBO from its config.
 
-    Options (VAETrainConfig): a cosine learning-rate decay, random shifts of each batch, a KL warm-up.
+    Options (VAETrainConfig): a cosine learning-rate decay, random shifts of each batch, a KL warm-up, and a moving
+    average of the weights (exported in place of the last weights when enabled).
     """
 
     def __init__(
@@ -431,6 +433,10 @@ class VAETrainer(Trainer):
         fixed = torch.Generator("cpu").manual_seed(train_config.seed + 3)
         self.fixed_z = torch.randn(train_config.preview_count, model_config.latent_dim, generator=fixed).to(device)
         self.modules = {"vae": self.vae}
+        self.ema = None
+        if train_config.ema_decay > 0:
+            self.ema = copy.deepcopy(vae).to(device).requires_grad_(False)
+            self.modules["ema"] = self.ema
         self.optimizers = {"optimizer": self.optimizer}
         self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
 
@@ -458,16 +464,21 @@ class VAETrainer(Trainer):
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(losses["loss"])
         self.optimizer.step()
+        if self.ema is not None:
+            _update_average(self.ema, _unwrap(self.vae), self.config.ema_decay, self.step)
         return {name: losses[name].item() for name in ("reconstruction", "kl", "loss")}
 
     @torch.no_grad()
     def preview(self) -> torch.Tensor:
         """Decoded fixed prior samples, mapped to [-1, 1] like every preview."""
-        return _unwrap(self.vae).decode(self.fixed_z).cpu() * 2 - 1
+        return self._exported_weights().decode(self.fixed_z).cpu() * 2 - 1
+
+    def _exported_weights(self) -> torch.nn.Module:
+        return self.ema if self.ema is not None else _unwrap(self.vae)
 
     def export(self) -> VAE:
         model = VAE(self.model_config)
-        model.load_state_dict(_unwrap(self.vae).state_dict())
+        model.load_state_dict(self._exported_weights().state_dict())
         return model.eval()
 
 
@@ -681,12 +692,7 @@ class DiffusionTrainer(Trainer):
         self.accelerator.backward(loss)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
-        # The average warms up: early on it follows the weights closely (decay (1 + n) / (10 + n)), so a short run's
-        # exported model is not still mostly its random start.
-        decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
-        with torch.no_grad():
-            for ema_param, param in zip(self.ema.parameters(), _unwrap(self.model).parameters(), strict=True):
-                ema_param.lerp_(param, 1 - decay)
+        _update_average(self.ema, _unwrap(self.model), self.config.ema_decay, self.step)
         return {"loss": loss.item()}
 
     @torch.no_grad()
@@ -705,6 +711,15 @@ class DiffusionTrainer(Trainer):
         model = DiffusionModel(self.model_config)
         model.load_state_dict(self.ema.state_dict())
         return model.eval()
+
+
+@torch.no_grad()
+def _update_average(average: torch.nn.Module, model: torch.nn.Module, decay: float, step: int) -> None:
+    """Moves a moving average of model's weights one step. The average warms up: early on it follows the weights
+    closely (decay (1 + n) / (10 + n)), so a short run's exported model is not still mostly its random start."""
+    decay = min(decay, (1 + step) / (10 + step))
+    for average_param, param in zip(average.parameters(), model.parameters(), strict=True):
+        average_param.lerp_(param, 1 - decay)
 
 
 def _warmup_cosine(lr: float, step: int, steps: int, warmup_steps: int) -> float:

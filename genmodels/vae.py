@@ -15,6 +15,7 @@ class VAEConfig:
     hidden: int = 128
     beta: float = 1.0  # the KL weight it was trained with (1 = the true ELBO)
     blocks: int = 0  # residual 3x3 blocks after each encoder stage and before each decoder stage (0: the plain VAE)
+    dropout: float = 0.0  # while training, dropout after the decoder's two fully connected layers (0: none)
 
 
 class ResidualBlock(nn.Module):
@@ -43,6 +44,8 @@ class VAE(
         self.config = config
         c, hidden = config.channels, config.hidden
         blocks = config.blocks  # with 0 the layers (and the saved weights' names) are the plain VAE's
+        # with dropout 0 there are no dropout layers, so the saved weights' names stay those of earlier models
+        dropout = [nn.Dropout(config.dropout)] if config.dropout else []
         self.encoder = nn.Sequential(
             nn.Conv2d(1, c, 4, 2, 1),  # (B, 1, 28, 28) -> (B, c, 14, 14)
             nn.ReLU(),
@@ -58,8 +61,10 @@ class VAE(
         self.decoder = nn.Sequential(
             nn.Linear(config.latent_dim, hidden),
             nn.ReLU(),
+            *dropout,
             nn.Linear(hidden, 2 * c * 49),
             nn.ReLU(),
+            *dropout,
             nn.Unflatten(1, (2 * c, 7, 7)),  # -> (B, 2c, 7, 7)
             *[ResidualBlock(2 * c) for _ in range(blocks)],
             nn.ConvTranspose2d(2 * c, c, 4, 2, 1),  # -> (B, c, 14, 14)

@@ -7,9 +7,10 @@ from pathlib import Path
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... under `pytest -n N`; "" in one process
 if WORKER:
     # N workers share the cores: each gets its share of threads (as do the servers it starts), or their OpenMP
-    # threads fight over the cores and every test slows down several times.
+    # threads fight over the cores and every test slows down several times. A count the user set is kept.
     _share = max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
-    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(_share)
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, str(_share))
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

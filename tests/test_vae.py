@@ -180,8 +180,11 @@ def test_trainer_schedule_warmup_and_shifts():
 def test_a_run_with_every_option_resumes_exactly(tmp_path):
     images = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0)).round()
     config = VAEConfig(latent_dim=2, channels=4, hidden=16)
-    options = VAETrainConfig(steps=6, batch_size=8, lr_schedule="cosine", shift_pixels=1, kl_warmup_steps=3)
-    uninterrupted = [event.losses for event in VAETrainer(config, options, images).run()]
+    options = VAETrainConfig(
+        steps=6, batch_size=8, lr_schedule="cosine", shift_pixels=1, kl_warmup_steps=3, ema_decay=0.9
+    )
+    whole = VAETrainer(config, options, images)
+    uninterrupted = [event.losses for event in whole.run()]
     first = VAETrainer(config, options, images)
     for event in first.run():
         if event.step == 2:
@@ -190,6 +193,26 @@ def test_a_run_with_every_option_resumes_exactly(tmp_path):
     resumed = VAETrainer(config, options, images)
     resumed.load_state(tmp_path / "state")
     assert [event.losses for event in resumed.run()] == uninterrupted[2:]
+    for name, tensor in whole.export().state_dict().items():  # the moving average resumed too
+        assert torch.equal(resumed.export().state_dict()[name], tensor), name
+
+
+def test_the_moving_average_is_what_a_run_exports():
+    images = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0)).round()
+    config = VAEConfig(latent_dim=2, channels=4, hidden=16)
+    trainer = VAETrainer(config, VAETrainConfig(steps=30, batch_size=8, lr=1e-2, ema_decay=0.5), images)
+    average = {name: tensor.clone() for name, tensor in trainer.vae.state_dict().items()}
+    for event in trainer.run():
+        decay = min(0.5, (1 + event.step - 1) / (10 + event.step - 1))  # the step counter before it moved
+        for name, tensor in trainer.vae.state_dict().items():
+            average[name] = decay * average[name] + (1 - decay) * tensor
+    exported = trainer.export().state_dict()
+    raw = trainer.vae.state_dict()
+    assert any(not torch.allclose(exported[name], raw[name]) for name in raw), "not the last weights"
+    for name, tensor in average.items():
+        assert torch.allclose(exported[name], tensor, atol=1e-6), name
+    plain = VAETrainer(config, VAETrainConfig(steps=3, batch_size=8), images)
+    assert plain.ema is None and "ema" not in plain.modules, "off unless asked for: old runs resume as before"
 
 
 def test_residual_blocks_deepen_both_halves_and_keep_every_shape():
@@ -208,3 +231,17 @@ def test_residual_blocks_deepen_both_halves_and_keep_every_shape():
     trainer = VAETrainer(deep.config, VAETrainConfig(steps=60, batch_size=6, lr=1e-2), x)
     losses = [event.losses["loss"] for event in trainer.run()]
     assert sum(losses[-5:]) < 0.5 * sum(losses[:5]), "the deeper model learns"
+
+
+def test_decoder_dropout_acts_only_while_training_and_keeps_old_names():
+    plain = VAE(VAEConfig(latent_dim=2, channels=4, hidden=16))
+    dropped = VAE(VAEConfig(latent_dim=2, channels=4, hidden=16, dropout=0.5))
+    assert sum(isinstance(m, torch.nn.Dropout) for m in plain.modules()) == 0, "no layers added at 0"
+    assert sum(isinstance(m, torch.nn.Dropout) for m in dropped.decoder) == 2
+    assert sum(isinstance(m, torch.nn.Dropout) for m in dropped.encoder) == 0, "the encoder is untouched"
+    z = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    dropped.train()
+    assert not torch.equal(dropped.decode(z), dropped.decode(z)), "random while training"
+    dropped.eval()
+    assert torch.equal(dropped.decode(z), dropped.decode(z)), "deterministic once trained"
+    assert len(dropped.state_dict()) == len(plain.state_dict()), "dropout has no weights"

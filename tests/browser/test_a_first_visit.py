@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import open_page
+from tests.conftest import ARTIFACTS
 from tests.integration.conftest import start_server
 
 
@@ -20,6 +21,8 @@ def fresh_page():
     finally:
         process.terminate()
         process.wait(timeout=20)
+    log = (ARTIFACTS / "first-visit-server.log").read_text()
+    assert "Traceback" not in log, "the server logged a traceback; see first-visit-server.log under artifacts/"
 
 
 def test_the_text_tab_shows_the_model_getting_ready_then_ready(fresh_page, artifacts):

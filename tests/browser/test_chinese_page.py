@@ -5,15 +5,14 @@ Chinese go to artifacts/."""
 import re
 import shutil
 import tempfile
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, FLAGS
+from tests.conftest import ARTIFACTS
 from tests.test_i18n import english_left
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 TABS = {"GAN": "生成对抗网络", "VAE": "变分自编码器", "Text": "文本", "Training": "训练"}
 
 
@@ -63,7 +62,7 @@ def test_every_tab_in_chinese(chinese_page):
     expect(page.locator("#gan-info")).to_contain_text("个样本", timeout=30_000)  # a result the server wrote
     alt = page.locator("#gan-samples img").get_attribute("alt")
     assert "数字分类器" in alt and not english_left(alt), alt
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for tab, title in TABS.items():
         page.get_by_role("tab", name=re.compile(title)).click()
         page.wait_for_timeout(1500)

@@ -2,15 +2,14 @@
 section (click a cell, put another code), and the Scoreboard. Screenshots go to artifacts/."""
 
 import re
-from pathlib import Path
 
 from playwright.sync_api import expect
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+from tests.conftest import ARTIFACTS
 
 
 def test_the_diffusion_tab_denoises_shows_its_trajectory_and_noises_a_digit(page):
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.get_by_role("tab", name=re.compile("Diffusion")).click()
     expect(page.locator("#diffusion-samples img")).to_be_visible(timeout=90_000)
     expect(page.locator("#diffusion-trajectory img")).to_be_visible(timeout=30_000)

@@ -3,11 +3,11 @@ $$ left), shows the code that runs, and an experiment asks first, runs, then rev
 each Learn panel and of an experiment before and after the reveal go to artifacts/."""
 
 import re
-from pathlib import Path
 
 from playwright.sync_api import expect
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+from tests.conftest import ARTIFACTS
+
 TABS = ["GAN", "VAE", "Diffusion", "Text", "Training"]
 
 
@@ -17,7 +17,7 @@ def open_fold(page, selector, name):
 
 def test_every_learn_panel_renders_its_formulas_and_code(page):
     expect(page.locator("#gan-samples img")).to_be_visible(timeout=60_000)
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for tab in TABS:
         page.get_by_role("tab", name=re.compile(tab)).click()
         panel = page.locator(f"#learn-{tab.lower()}")
