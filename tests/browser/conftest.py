@@ -5,10 +5,13 @@ import shutil
 import tempfile
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.integration.conftest import start_server
 
+# Waits end as soon as the page is ready; their limits leave room for a loaded machine (two test workers on two
+# cores take several times longer to render a grid than one), since a wait that runs out fails CI.
+expect.set_options(timeout=30_000)
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--headless",
@@ -41,7 +44,8 @@ def open_page(url: str):
             profile, executable_path=CHROMIUM, headless=True, args=FLAGS, viewport={"width": 1400, "height": 1100}
         )
         page = context.new_page()
-        page.goto(url)
+        page.set_default_timeout(90_000)  # clicks and fills wait for their element as long
+        page.goto(url, timeout=120_000)
         yield page
         context.close()
     shutil.rmtree(profile, ignore_errors=True)

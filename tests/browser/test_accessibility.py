@@ -48,14 +48,14 @@ def _alt_texts(page, selector):
 
 def test_pictures_have_alt_text_saying_what_they_show(page):
     samples = page.locator("#gan-samples img")
-    expect(samples).to_be_visible(timeout=60_000)
+    expect(samples).to_be_visible(timeout=180_000)
     page.get_by_role("button", name="Generate").click()
-    expect(page.locator("#gan-info")).to_contain_text("samples", timeout=60_000)
+    expect(page.locator("#gan-info")).to_contain_text("samples", timeout=180_000)
     alt = samples.get_attribute("alt")
     assert re.search(r"\d+ GAN samples?, read by the digit classifier as: [0-9]( [0-9])+", alt or ""), alt
     page.get_by_role("button", name="Interpolate").first.click()
     gif = page.locator("#gan-gif img")
-    expect(gif).to_be_visible(timeout=60_000)
+    expect(gif).to_be_visible(timeout=180_000)
     assert gif.get_attribute("src").endswith(".gif")  # an animation in the page, not a file link
     assert "frames from seed" in gif.get_attribute("alt")
     expect(page.locator("#gan-gif").get_by_role("button", name=re.compile("download", re.IGNORECASE))).to_have_count(1)
@@ -63,7 +63,7 @@ def test_pictures_have_alt_text_saying_what_they_show(page):
 
 
 def test_every_control_shows_keyboard_focus_and_text_has_contrast(page):
-    expect(page.locator("#gan-samples img")).to_be_visible(timeout=60_000)
+    expect(page.locator("#gan-samples img")).to_be_visible(timeout=180_000)
     page.locator("body").click(position={"x": 5, "y": 5})
     seen, missing = set(), []
     for _ in range(60):
@@ -89,8 +89,8 @@ def test_every_control_shows_keyboard_focus_and_text_has_contrast(page):
 def test_every_picture_in_the_vae_tab_says_what_it_shows(page):
     page.get_by_role("tab", name="VAE").click()
     page.get_by_role("button", name="Interpolate A → B").click()
-    expect(page.locator("#vae-strip img")).to_be_visible(timeout=60_000)
-    expect(page.locator("#vae-gif img")).to_be_visible(timeout=60_000)
+    expect(page.locator("#vae-strip img")).to_be_visible(timeout=180_000)
+    expect(page.locator("#vae-gif img")).to_be_visible(timeout=180_000)
     page.wait_for_timeout(1000)
     pictures = page.locator("img:visible").evaluate_all(
         "images => images.filter(i => i.src.includes('/file=')).map(i => [i.closest('[id]')?.id, i.alt])"

@@ -57,9 +57,9 @@ def _visible_english(page) -> list[str]:
 
 def test_every_tab_in_chinese(chinese_page):
     page = chinese_page
-    expect(page.locator("#gan-samples img")).to_be_visible(timeout=60_000)
+    expect(page.locator("#gan-samples img")).to_be_visible(timeout=180_000)
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
-    expect(page.locator("#gan-info")).to_contain_text("个样本", timeout=30_000)  # a result the server wrote
+    expect(page.locator("#gan-info")).to_contain_text("个样本", timeout=90_000)  # a result the server wrote
     alt = page.locator("#gan-samples img").get_attribute("alt")
     assert "数字分类器" in alt and not english_left(alt), alt
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -74,15 +74,15 @@ def test_every_tab_in_chinese(chinese_page):
 
 def test_language_buttons_switch_the_page_and_the_server(chinese_page):
     page = chinese_page
-    expect(page.locator("#gan-samples img")).to_be_visible(timeout=60_000)
+    expect(page.locator("#gan-samples img")).to_be_visible(timeout=180_000)
     page.locator("#genlab-lang-en").click()
-    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible(timeout=30_000)
     assert page.evaluate("document.documentElement.lang") == "en"
     page.get_by_role("button", name="Generate", exact=True).click()
-    expect(page.locator("#gan-info")).to_contain_text("samples · seed", timeout=30_000)  # the server follows
+    expect(page.locator("#gan-info")).to_contain_text("samples · seed", timeout=90_000)  # the server follows
     page.reload()
-    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible(timeout=60_000)  # remembered
+    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible(timeout=180_000)  # remembered
     page.locator("#genlab-lang-zh-CN").click()
-    expect(page.get_by_role("button", name="生成", exact=True)).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("button", name="生成", exact=True)).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="生成", exact=True).click()
-    expect(page.locator("#gan-info")).to_contain_text("个样本", timeout=30_000)
+    expect(page.locator("#gan-info")).to_contain_text("个样本", timeout=90_000)

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 def test_a_lesson_link_opens_the_lesson(page, page_server, artifacts):
     page.goto(page_server + "?lesson=next-word")
     bar = page.locator("#lesson-step")
-    expect(bar).to_contain_text("How a language model picks the next word", timeout=30_000)
+    expect(bar).to_contain_text("How a language model picks the next word", timeout=90_000)
     expect(bar).to_contain_text("Step 1 of 4")
     expect(bar).to_contain_text("Fixed for this lesson: the language model")
     expect(page.get_by_role("tab", name="Text")).to_be_visible()
@@ -19,5 +19,5 @@ def test_a_lesson_link_opens_the_lesson(page, page_server, artifacts):
 
 def test_a_broken_lesson_link_says_so_and_the_page_works(page, page_server):
     page.goto(page_server + "?lesson=../../etc/passwd")
-    expect(page.locator("#lesson-step")).to_contain_text("cannot be used", timeout=30_000)
+    expect(page.locator("#lesson-step")).to_contain_text("cannot be used", timeout=90_000)
     expect(page.get_by_role("tab", name="GAN")).to_be_visible()

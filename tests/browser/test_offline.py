@@ -10,14 +10,14 @@ def test_a_page_tour_requests_nothing_from_elsewhere(page, page_server):
     hosts = []
     page.on("request", lambda request: hosts.append(request.url))
     page.goto(page_server + "?lesson=gans-in-45-minutes")
-    expect(page.locator("#lesson-step")).to_contain_text("GANs in 45 minutes", timeout=30_000)
+    expect(page.locator("#lesson-step")).to_contain_text("GANs in 45 minutes", timeout=90_000)
     page.goto(page_server)
     for tab in ("GAN", "VAE", "Text", "Training"):
         page.get_by_role("tab", name=tab).click()
         page.wait_for_timeout(700)
     page.get_by_role("tab", name="GAN").click()
     page.get_by_role("button", name="Generate").click()
-    expect(page.locator("#gan-info")).to_contain_text("samples", timeout=60_000)
+    expect(page.locator("#gan-info")).to_contain_text("samples", timeout=180_000)
     server = urlparse(page_server).netloc
     elsewhere = [url for url in hosts if urlparse(url).scheme in ("http", "https", "ws", "wss")
                  and urlparse(url).netloc != server]  # fmt: skip

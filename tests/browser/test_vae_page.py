@@ -7,7 +7,7 @@ def test_draw_then_interpolate(page, artifacts):
     page.get_by_role("tab", name="VAE").click()
     page.locator("#vae-sketch-a button[aria-label=Brush]").click()
     canvas = page.locator("#vae-sketch-a canvas").first
-    expect(canvas).to_be_visible(timeout=30_000)
+    expect(canvas).to_be_visible(timeout=90_000)
     box = canvas.bounding_box()
     assert box is not None
     x, y, w, h = box["x"], box["y"], box["width"], box["height"]
@@ -16,10 +16,10 @@ def test_draw_then_interpolate(page, artifacts):
     for step in range(1, 11):
         page.mouse.move(x + 0.5 * w, y + (0.2 + 0.06 * step) * h, steps=2)
     page.mouse.up()
-    expect(page.get_by_text("your sketch")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("your sketch")).to_be_visible(timeout=180_000)
     page.get_by_role("button", name="Interpolate A → B").click()
     strip = page.locator("#vae-strip img")
-    expect(strip).to_be_visible(timeout=60_000)
+    expect(strip).to_be_visible(timeout=180_000)
     box = strip.bounding_box()
     assert box is not None and box["width"] > 200
     page.screenshot(path=str(artifacts / "vae-tab.png"), full_page=True)
