@@ -36,6 +36,9 @@ def test_the_vq_section_encodes_and_a_clicked_cell_takes_another_code(page):
     expect(page.locator("#vq-usage")).to_contain_text("codes are used")
     box = codes.bounding_box()
     codes.click(position={"x": box["width"] * 5.5 / 7, "y": box["height"] * 1.5 / 7})  # the cell (1, 5)
+    # the click fills in Row and Column; under load that takes a moment, and a Put before it edits the old cell
+    expect(page.get_by_role("spinbutton", name="Row", exact=True)).to_have_value("1", timeout=90_000)
+    expect(page.get_by_role("spinbutton", name="Column", exact=True)).to_have_value("5", timeout=90_000)
     page.get_by_role("button", name="Put this code in the cell").click()
     expect(page.locator("#vq-info")).to_contain_text("Cell (1, 5)", timeout=90_000)
     page.locator("#vq-section").screenshot(path=str(ARTIFACTS / "vq-section.png"))
