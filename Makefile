@@ -32,10 +32,9 @@ setup-dev: $(VENV)/.dev-installed .cache/smollm2-135m-instruct/model.safetensors
 run: setup
 	$(PY) app.py
 
-# TEST_WORKERS=2 runs two pytest workers, each a whole test file at a time with its own servers and artifacts
-# folder: about 16 min here against 19, but under that contention a browser test's wait can run out. The default,
-# 0, runs everything in one process.
-TEST_WORKERS ?= 0
+# Two pytest workers, each a whole test file at a time with its own servers, artifacts folder and half the CPU
+# threads: about 16 min here against 19 in one process. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: setup-dev
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
