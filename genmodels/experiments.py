@@ -15,7 +15,7 @@ from .gan import GAN
 from .gan_pipeline import discriminator_scores, generate, interpolation_latents, sample_latents
 from .metrics import classify, diversity
 from .sampling import interpolate, seeded_latents
-from .vae import VAE
+from .vae import VAE, posterior_kl
 from .vae_pipeline import crossfade, decode, encode, prior_samples
 
 
@@ -118,9 +118,8 @@ class BetaResult:
 @torch.inference_mode()
 def beta_result(vae: VAE, images: torch.Tensor, seed: int, count: int = 16) -> BetaResult:
     """How one VAE treats the same inputs (N, 1, 28, 28) in [0, 1]: reconstructions, KL, error, prior samples."""
-    mu, logvar = vae.encode(images)
-    kl = 0.5 * (mu.square() + logvar.exp() - 1 - logvar).sum(dim=1)
-    reconstructions = decode(vae, mu)
+    kl = posterior_kl(vae, images, generator=torch.Generator().manual_seed(seed))
+    reconstructions = decode(vae, encode(vae, images))
     error = (reconstructions - images).square().sum(dim=(1, 2, 3))
     return BetaResult(reconstructions, prior_samples(vae, seed, count), float(kl.mean()), float(error.mean()))
 
@@ -133,9 +132,14 @@ class Posteriors:
 
 @torch.inference_mode()
 def posteriors(vae: VAE, images: torch.Tensor) -> Posteriors:
-    """The posterior q(z|x) = N(mean, diag(sigma^2)) of each image, for a model with a 2-D latent space."""
-    mu, logvar = vae.encode(images)
-    return Posteriors(mu.float(), logvar.mul(0.5).exp().float())
+    """The posterior q(z|x) = N(mean, diag(sigma^2)) of each image, for a model with a 2-D latent space. With a
+    flow posterior, the mean and standard deviations of 256 draws from it (a fixed seed)."""
+    if not len(vae.flow):
+        mu, logvar = vae.encode(images)
+        return Posteriors(mu.float(), logvar.mul(0.5).exp().float())
+    eps = torch.randn(len(images), 256, vae.config.latent_dim, generator=torch.Generator().manual_seed(0))
+    z, _ = vae.posterior_sample(images, eps.to(images.device))  # (N, 256, 2)
+    return Posteriors(z.mean(1).float(), z.std(1).float())
 
 
 def vae_walk_versus_fade(vae: VAE, image_a: torch.Tensor, image_b: torch.Tensor, frames: int = 9) -> WalkAndFade:

@@ -167,15 +167,14 @@ def importance_weighted_nats(
     total = 0.0
     for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size].to(device)  # (B, 1, 28, 28)
-        mu, logvar = vae.encode(x)  # (B, D) each
+        latent_dim = vae.config.latent_dim
         # one draw per image: a batched draw's values would depend on how the images are batched
-        eps = torch.stack([torch.randn(samples, mu.shape[1], generator=rng) for _ in x]).to(device)  # (B, K, D)
-        z = mu[:, None] + torch.exp(0.5 * logvar)[:, None] * eps  # (B, K, D)
+        eps = torch.stack([torch.randn(samples, latent_dim, generator=rng) for _ in x]).to(device)  # (B, K, D)
+        z, log_posterior = vae.posterior_sample(x, eps)  # (B, K, D), (B, K): q(z|x), with its flow if it has one
         logits = vae.decode_logits(z.flatten(0, 1)).view(len(x), samples, -1)  # (B*K, 1, 28, 28) -> (B, K, 784)
         targets = x.flatten(1)[:, None].expand_as(logits)  # (B, K, 784)
         log_likelihood = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").sum(2)  # (B, K)
         log_prior = -0.5 * (z.square() + log_2pi).sum(2)  # (B, K)
-        log_posterior = -0.5 * (eps.square() + logvar[:, None] + log_2pi).sum(2)  # (B, K)
         log_weights = (log_likelihood + log_prior - log_posterior).double()
         bound = torch.logsumexp(log_weights, dim=1) - math.log(samples)  # (B,)
         total -= bound.sum().item()

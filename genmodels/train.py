@@ -149,10 +149,12 @@ def train_gan(args) -> None:
     trainer = GANTrainer(model_config, train_config, to_signed(train.images), train.labels)
     state_dir = _resume(trainer, args)
     started = time.time()
+    # samples judged at each save and for the card; a dry run only shows the path works, with a tenth of them
+    checks, samples = (100, 200) if args.dry_run else (1000, 2000)
 
     def on_save(step: int, bar) -> None:
         trainer.save_state(state_dir)
-        scores = evaluate_generator(trainer.export(), classifier, held_out_images, count=1000, seed=7)
+        scores = evaluate_generator(trainer.export(), classifier, held_out_images, count=checks, seed=7)
         bar.write(f"step {step}: {scores} ({time.time() - started:.0f} s)")
 
     _progress(trainer, trainer.run(), args.steps, args.save_every, on_save, args.stop_at)
@@ -160,12 +162,12 @@ def train_gan(args) -> None:
     if not trainer.is_main_process:
         return
     model = trainer.export()
-    metrics = evaluate_generator(model, classifier, held_out_images, count=2000)
+    metrics = evaluate_generator(model, classifier, held_out_images, count=samples)
     metrics["steps"] = trainer.step
     print(metrics)
     kind = "class-conditional" if args.conditional else "unconditional"
     rows = [
-        f"| Inception score (classifier-based, 2,000 samples) | {metrics['inception_score']:.3f} |",
+        f"| Inception score (classifier-based, {samples:,} samples) | {metrics['inception_score']:.3f} |",
         f"| Fréchet distance to the 1,000 held-out digits (classifier features) | {metrics['frechet_distance']:.3f} |",
     ]
     if args.conditional:
@@ -191,7 +193,8 @@ def train_gan(args) -> None:
         "The judge is `checkpoints/mnist-classifier`.",
         command="\n".join(trainer.history),
         metrics=metrics,
-        metrics_text="Measured with `checkpoints/mnist-classifier` on 2,000 samples (seed 2026, classes balanced).\n\n"
+        metrics_text=f"Measured with `checkpoints/mnist-classifier` on {samples:,} samples (seed 2026, classes "
+        "balanced).\n\n"
         "| metric | value |\n|---|---|\n" + "\n".join(rows),
     )
     save_checkpoint(model, args.out, card)
@@ -236,6 +239,7 @@ def train_vae(args) -> None:
         beta=args.beta,
         blocks=args.blocks,
         dropout=args.dropout,
+        flow_steps=args.flow_steps,
     )
     train_config = VAETrainConfig(
         steps=args.steps,
@@ -294,7 +298,13 @@ def train_vae(args) -> None:
             else ""
         )
         + "), "
-        f"trained to minimise reconstruction + β·KL with β = {args.beta:g}"
+        + (
+            f"a posterior of a diagonal Gaussian followed by {args.flow_steps} affine coupling steps conditioned on "
+            "the image (a normalizing flow, so the KL term is estimated from the posterior sample), "
+            if args.flow_steps
+            else ""
+        )
+        + f"trained to minimise reconstruction + β·KL with β = {args.beta:g}"
         + (
             " (a β-VAE: a smoother, more regular latent space for blurrier reconstructions)." if args.beta != 1 else "."
         ),
@@ -726,6 +736,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--channels", type=int, default=32, help="VAE convolution channels (doubled at 7x7)")
     parser.add_argument("--hidden", type=int, default=128, help="VAE hidden layer width")
     parser.add_argument("--blocks", type=int, default=0, help="VAE residual blocks at each resolution (0: plain)")
+    parser.add_argument(
+        "--flow-steps", type=int, default=0, help="VAE: affine coupling steps after the Gaussian posterior (0: none)"
+    )
     parser.add_argument("--lr-schedule", choices=VAE_LR_SCHEDULES, default="constant", help="VAE learning rate")
     parser.add_argument(
         "--final-lr-ratio", type=float, default=0.01, help="VAE: the cosine schedule ends at lr times this"

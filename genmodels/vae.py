@@ -1,5 +1,12 @@
-"""A convolutional VAE for 28x28 digits, with a Bernoulli decoder and a β-weighted KL term."""
+"""A convolutional VAE for 28x28 digits, with a Bernoulli decoder and a β-weighted KL term.
 
+The posterior q(z|x) is a diagonal Gaussian N(mu, sigma^2), or, with flow_steps > 0, that Gaussian followed by
+flow_steps affine coupling steps conditioned on the image (a normalizing flow, Rezende and Mohamed 2015; Dinh et al.
+2017), which can bend and tilt the posterior to fit the true one more closely. The flow's KL term has no closed form,
+so it is estimated from the posterior sample: log q(z|x) - log p(z).
+"""
+
+import math
 from dataclasses import dataclass
 
 import torch
@@ -16,6 +23,12 @@ class VAEConfig:
     beta: float = 1.0  # the KL weight it was trained with (1 = the true ELBO)
     blocks: int = 0  # residual 3x3 blocks after each encoder stage and before each decoder stage (0: the plain VAE)
     dropout: float = 0.0  # while training, dropout after the decoder's two fully connected layers (0: none)
+    flow_steps: int = 0  # affine coupling steps after the Gaussian posterior (0: the plain diagonal Gaussian)
+    flow_context: int = 32  # with a flow: the encoder's extra outputs that describe the image to each step
+    flow_hidden: int = 64  # with a flow: the width of each step's two-layer network
+
+
+LOG_2PI = math.log(2 * math.pi)
 
 
 class ResidualBlock(nn.Module):
@@ -28,6 +41,26 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.second(F.relu(self.first(F.relu(x))))
+
+
+class AffineCoupling(nn.Module):
+    """One flow step: the latent dimensions of one parity (d % 2 == parity) are scaled and shifted, z * exp(s) + t,
+    by amounts a small network computes from the other dimensions and the image's context. Invertible, with
+    log|det| = sum(s). Starts as the identity (zero last layer). Works for any latent size, 1 included (then only
+    the context drives it)."""
+
+    def __init__(self, latent_dim: int, context: int, hidden: int, parity: int):
+        super().__init__()
+        self.register_buffer("mask", (torch.arange(latent_dim) % 2 == parity).float(), persistent=False)
+        self.net = nn.Sequential(nn.Linear(latent_dim + context, hidden), nn.ELU(), nn.Linear(hidden, 2 * latent_dim))
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, z: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """z (N, D), context (N, C) -> the moved z (N, D) and log|det| of the step (N,)."""
+        scale, shift = self.net(torch.cat([z * (1 - self.mask), context], dim=1)).chunk(2, dim=1)
+        scale = torch.tanh(scale) * self.mask  # at most a factor e per step, only on this step's dimensions
+        return z * (1 - self.mask) + self.mask * (z * scale.exp() + shift), scale.sum(dim=1)
 
 
 class VAE(
@@ -56,8 +89,13 @@ class VAE(
             nn.Flatten(),  # -> (B, 2c*49)
             nn.Linear(2 * c * 49, hidden),
             nn.ReLU(),
-            nn.Linear(hidden, 2 * config.latent_dim),  # -> (B, 2*latent_dim): mu and logvar
+            # -> (B, 2*latent_dim [+ flow_context]): mu, logvar [and the flow's context]
+            nn.Linear(hidden, 2 * config.latent_dim + (config.flow_context if config.flow_steps else 0)),
         )
+        self.flow = nn.ModuleList(
+            AffineCoupling(config.latent_dim, config.flow_context, config.flow_hidden, step % 2)
+            for step in range(config.flow_steps)
+        )  # empty without a flow, so plain models' weight names stay as they were
         self.decoder = nn.Sequential(
             nn.Linear(config.latent_dim, hidden),
             nn.ReLU(),
@@ -73,9 +111,43 @@ class VAE(
             nn.ConvTranspose2d(c, 1, 4, 2, 1),  # -> (B, 1, 28, 28) logits
         )
 
+    def _encoded(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        d = self.config.latent_dim
+        out = self.encoder(x)
+        return out[:, :d], out[:, d : 2 * d].clamp(-12.0, 8.0), out[:, 2 * d :]
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
-        return mu, logvar.clamp(-12.0, 8.0)
+        """The Gaussian part of q(z|x): mu, logvar (B, latent_dim). Without a flow that is the whole posterior."""
+        mu, logvar, _ = self._encoded(x)
+        return mu, logvar
+
+    def _flow(self, z: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        log_det = torch.zeros(len(z), device=z.device, dtype=z.dtype)
+        for step in self.flow:
+            z, step_log_det = step(z, context)
+            log_det = log_det + step_log_det
+        return z, log_det
+
+    def posterior_sample(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Samples of q(z|x) from standard noise eps (B, D) or (B, K, D), with their log-density log q(z|x).
+
+        Returns z shaped like eps and log q of shape eps.shape[:-1], in nats."""
+        mu, logvar, context = self._encoded(x)
+        sample_shape = eps.shape[1:-1]  # () or (K,)
+        extra = (1,) * len(sample_shape)
+        z = mu.view(len(mu), *extra, -1) + torch.exp(0.5 * logvar).view(len(mu), *extra, -1) * eps
+        log_q = -0.5 * (eps.square() + logvar.view(len(mu), *extra, -1) + LOG_2PI).sum(-1)
+        if len(self.flow):
+            context = context.view(len(mu), *extra, -1).expand(*z.shape[:-1], -1)
+            flat, log_det = self._flow(z.reshape(-1, z.shape[-1]), context.reshape(-1, context.shape[-1]))
+            z, log_q = flat.view(z.shape), log_q - log_det.view(log_q.shape)
+        return z, log_q
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The code a picture of the latent space shows for each image (B, latent_dim): the posterior mean mu, or,
+        with a flow, where the flow takes it (the image of the Gaussian's centre)."""
+        mu, _, context = self._encoded(x)
+        return self._flow(mu, context)[0] if len(self.flow) else mu
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
@@ -83,14 +155,18 @@ class VAE(
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.decoder(z))
 
-    def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Reconstruction logits for z = mu + sigma * eps, with mu and logvar. eps: (B, latent_dim) noise.
+    def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reconstruction logits for the posterior sample z that the noise eps (B, latent_dim) picks, and the KL
+        term per image (B,): in closed form for the Gaussian posterior, log q(z|x) - log p(z) with a flow.
 
         Training goes through forward() so that wrappers such as DistributedDataParallel see the whole step.
         """
-        mu, logvar = self.encode(x)
-        z = mu + torch.exp(0.5 * logvar) * eps
-        return self.decode_logits(z), mu, logvar
+        if not len(self.flow):
+            mu, logvar = self.encode(x)
+            return self.decode_logits(mu + torch.exp(0.5 * logvar) * eps), kl_divergence(mu, logvar)
+        z, log_q = self.posterior_sample(x, eps)
+        log_prior = -0.5 * (z.square() + LOG_2PI).sum(1)
+        return self.decode_logits(z), log_q - log_prior
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -104,6 +180,16 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).sum(dim=1)
 
 
+def posterior_kl(vae: "VAE", x: torch.Tensor, samples: int = 64, generator: torch.Generator | None = None):
+    """KL(q(z|x) || N(0, I)) per image (B,) in nats: exact for a Gaussian posterior, else the mean over `samples`
+    draws of log q(z|x) - log p(z) (noise from `generator`)."""
+    if not len(vae.flow):
+        return kl_divergence(*vae.encode(x))
+    eps = torch.randn(len(x), samples, vae.config.latent_dim, generator=generator).to(x.device)
+    z, log_q = vae.posterior_sample(x, eps)
+    return (log_q + 0.5 * (z.square() + LOG_2PI).sum(-1)).mean(1)
+
+
 def vae_losses(
     vae, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None
 ) -> dict[str, torch.Tensor]:
@@ -113,9 +199,8 @@ def vae_losses(
     """
     latent_dim = getattr(vae, "module", vae).config.latent_dim
     eps = torch.randn(x.shape[0], latent_dim, generator=generator).to(x.device)
-    logits, mu, logvar = vae(x, eps)
+    logits, kl = vae(x, eps)
     reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
-    kl = kl_divergence(mu, logvar)
     return {
         "reconstruction": reconstruction.mean(),
         "kl": kl.mean(),

@@ -38,9 +38,9 @@ def check_codes(vae: VAE, z: torch.Tensor) -> torch.Tensor:
 
 @torch.inference_mode()
 def encode(vae: VAE, images: torch.Tensor) -> torch.Tensor:
-    """Posterior means (B, latent_dim) for images (B, 1, 28, 28) in [0, 1]."""
-    mu, _ = vae.encode(images.to(_device(vae)))
-    return mu.float().cpu()
+    """Each image's code (B, latent_dim) for images (B, 1, 28, 28) in [0, 1]: the posterior mean, or with a flow
+    posterior, where the flow takes the Gaussian's centre."""
+    return vae.embed(images.to(_device(vae))).float().cpu()
 
 
 @torch.inference_mode()

@@ -64,9 +64,11 @@ class StandInVAE(torch.nn.Module):
     def decode_logits(self, z):
         return (z @ self.weight).view(-1, 1, 28, 28)
 
-    def forward(self, x, eps):
-        mu, logvar = self.encode(x)
-        return self.decode_logits(mu + eps), mu, logvar
+    def posterior_sample(self, x, eps):
+        return eps, -0.5 * (eps.square() + math.log(2 * math.pi)).sum(-1)
+
+    def forward(self, x, eps):  # q is the prior: the KL term is 0
+        return self.decode_logits(eps), torch.zeros(len(x))
 
 
 def test_iwae_of_a_constant_decoder_is_chance_for_any_sample_count():

@@ -6,7 +6,7 @@ from safetensors import safe_open
 
 from genmodels.checkpoints import CHECKPOINTS_DIR, load_checkpoint, read_config
 from genmodels.trainers import VAETrainConfig, VAETrainer
-from genmodels.vae import VAE, VAEConfig, kl_divergence, random_shift, reparameterize, vae_losses
+from genmodels.vae import VAE, VAEConfig, kl_divergence, posterior_kl, random_shift, reparameterize, vae_losses
 from genmodels.vae_pipeline import (
     crossfade,
     decode,
@@ -111,8 +111,9 @@ def test_shipped_checkpoints_load_strictly_with_their_original_layers(name):
         assert set(weights.keys()) == set(VAE(config).state_dict())
     vae = load_checkpoint(VAE, folder)
     x = torch.rand(3, 1, 28, 28)
-    logits, mu, _ = vae(x, torch.zeros(3, config.latent_dim))
-    assert logits.shape == x.shape and torch.allclose(vae.decode_logits(mu), logits)
+    logits, kl = vae(x, torch.zeros(3, config.latent_dim))  # zero noise: the posterior's centre
+    assert logits.shape == x.shape and torch.allclose(vae.decode_logits(vae.embed(x)), logits)
+    assert kl.shape == (3,) and bool(torch.isfinite(kl).all())
 
 
 def test_the_wider_model_keeps_every_shape_and_stays_under_8_mb():
@@ -121,7 +122,7 @@ def test_the_wider_model_keeps_every_shape_and_stays_under_8_mb():
     x = torch.rand(5, 1, 28, 28)
     mu, logvar = vae.encode(x)
     assert mu.shape == logvar.shape == (5, 16)
-    logits, _, _ = vae(x, torch.randn(5, 16))
+    logits, _ = vae(x, torch.randn(5, 16))
     images = vae.decode(torch.randn(5, 16))
     assert logits.shape == images.shape == (5, 1, 28, 28) and images.min() >= 0 and images.max() <= 1
     assert sum(p.numel() for p in vae.parameters()) * 4 < 8 * 10**6, "model.safetensors under 8 MB"
@@ -226,8 +227,10 @@ def test_residual_blocks_deepen_both_halves_and_keep_every_shape():
     x = torch.zeros(6, 1, 28, 28)
     for index in range(6):  # three bars, each twice: structure a model can learn, unlike random bits
         x[index, 0, 6 + 6 * (index % 3) : 10 + 6 * (index % 3), 4:24] = 1.0
-    logits, mu, logvar = deep(x, torch.zeros(6, 4))
-    assert logits.shape == x.shape and mu.shape == logvar.shape == (6, 4)
+    logits, kl = deep(x, torch.zeros(6, 4))
+    assert logits.shape == x.shape and kl.shape == (6,)
+    mu, logvar = deep.encode(x)
+    assert mu.shape == logvar.shape == (6, 4)
     trainer = VAETrainer(deep.config, VAETrainConfig(steps=60, batch_size=6, lr=1e-2), x)
     losses = [event.losses["loss"] for event in trainer.run()]
     assert sum(losses[-5:]) < 0.5 * sum(losses[:5]), "the deeper model learns"
@@ -245,3 +248,99 @@ def test_decoder_dropout_acts_only_while_training_and_keeps_old_names():
     dropped.eval()
     assert torch.equal(dropped.decode(z), dropped.decode(z)), "deterministic once trained"
     assert len(dropped.state_dict()) == len(plain.state_dict()), "dropout has no weights"
+
+
+def flow_vae(latent_dim=2, flow_steps=4, seed=0):
+    torch.manual_seed(seed)
+    vae = VAE(VAEConfig(latent_dim=latent_dim, channels=4, hidden=16, flow_steps=flow_steps)).eval()
+    with torch.no_grad():  # move every coupling away from the identity it starts as
+        for step in vae.flow:
+            step.net[-1].weight.normal_(0, 0.5)
+            step.net[-1].bias.normal_(0, 0.5)
+    return vae
+
+
+@pytest.mark.parametrize("latent_dim", [1, 2, 5])
+def test_flow_log_density_is_the_change_of_variables_of_its_samples(latent_dim):
+    """log q(z|x) from the flow must be the density of the samples it returns: the Gaussian's density of the noise
+    minus log|det| of the whole map from noise to z, with the Jacobian computed by autograd."""
+    vae = flow_vae(latent_dim)
+    x = torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+    mu, logvar, context = vae._encoded(x)
+    eps = torch.randn(1, 7, latent_dim, generator=torch.Generator().manual_seed(4))
+    z, log_q = vae.posterior_sample(x, eps)
+    assert z.shape == eps.shape and log_q.shape == (1, 7)
+    for k in range(7):
+
+        def through(e):
+            return vae._flow(mu + torch.exp(0.5 * logvar) * e[None], context)[0][0]
+
+        jacobian = torch.autograd.functional.jacobian(through, eps[0, k])  # dz/deps (D, D)
+        base = -0.5 * (eps[0, k].square() + math.log(2 * math.pi)).sum()
+        expected = base - torch.logdet(jacobian)
+        assert torch.allclose(log_q[0, k], expected, atol=1e-4), (k, log_q[0, k], expected)
+
+
+def test_flow_vae_elbo_kl_and_iwae_agree_with_their_definitions():
+    from genmodels.metrics import importance_weighted_nats
+
+    vae = flow_vae(2)
+    x = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(1)).round()
+    losses = vae_losses(vae, x, 1.0, torch.Generator().manual_seed(2))
+    eps = torch.randn(6, 2, generator=torch.Generator().manual_seed(2))
+    z, log_q = vae.posterior_sample(x, eps)
+    log_prior = -0.5 * (z.square() + math.log(2 * math.pi)).sum(1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(vae.decode_logits(z), x, reduction="none")
+    assert torch.allclose(losses["kl"], (log_q - log_prior).mean(), atol=1e-5)
+    assert torch.allclose(losses["reconstruction"], bce.flatten(1).sum(1).mean(), atol=1e-3)
+    # the sampled KL averages to the true KL, which is never negative; the bound tightens with samples
+    assert posterior_kl(vae, x, samples=4000, generator=torch.Generator().manual_seed(0)).min() > 0
+    one = importance_weighted_nats(vae, x, samples=1, seed=7)
+    many = importance_weighted_nats(vae, x, samples=200, seed=7)
+    assert many < one
+
+
+def test_a_flow_adds_only_its_own_weights_and_learns():
+    plain = VAE(VAEConfig(latent_dim=2, channels=4, hidden=16))
+    flowed = VAE(VAEConfig(latent_dim=2, channels=4, hidden=16, flow_steps=3))
+    assert len(plain.flow) == 0
+    new = set(flowed.state_dict()) - set(plain.state_dict())
+    assert new and all(name.startswith("flow.") for name in new), "plain models keep their weight names"
+    assert {name.split(".")[1] for name in new} == {"0", "1", "2"}
+    x = torch.zeros(6, 1, 28, 28)
+    for index in range(6):
+        x[index, 0, 6 + 6 * (index % 3) : 10 + 6 * (index % 3), 4:24] = 1.0
+    fresh = flowed.eval()
+    z = torch.randn(4, 2)
+    # a new flow is the identity: the same codes and densities as the Gaussian it starts from
+    mu, logvar = fresh.encode(x)
+    assert torch.allclose(fresh.embed(x), mu)
+    assert torch.allclose(encode(fresh, x), mu)
+    eps = torch.randn(6, 2, generator=torch.Generator().manual_seed(0))
+    sampled, log_q = fresh.posterior_sample(x, eps)
+    assert torch.allclose(sampled, mu + torch.exp(0.5 * logvar) * eps)
+    assert torch.allclose(log_q, -0.5 * (eps.square() + logvar + math.log(2 * math.pi)).sum(1))
+    trainer = VAETrainer(flowed.config, VAETrainConfig(steps=60, batch_size=6, lr=1e-2), x)
+    losses = [event.losses["loss"] for event in trainer.run()]
+    assert sum(losses[-5:]) < 0.5 * sum(losses[:5]), "the flow model learns"
+    trained = trainer.export()
+    assert any(step.net[-1].weight.abs().sum() > 0 for step in trained.flow), "the flow itself trained"
+    assert decode(trained, z).shape == (4, 1, 28, 28)
+
+
+def test_a_flow_models_posteriors_and_kl_are_read_from_its_samples():
+    from genmodels.experiments import beta_result, posteriors
+
+    vae = flow_vae(2)
+    x = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    result = posteriors(vae, x)
+    mu, _ = vae.encode(x)
+    z, _ = vae.posterior_sample(x, torch.randn(5, 20_000, 2, generator=torch.Generator().manual_seed(9)))
+    tolerance = 5 * z.std(1) / 256**0.5  # five standard errors of a 256-draw mean
+    assert ((result.means - z.mean(1)).abs() < tolerance).all()
+    assert torch.allclose(result.sigmas, z.std(1), rtol=0.3)
+    assert ((result.means - mu).abs() > tolerance).any(), "the flow moved the posterior, and the picture shows it"
+    kl = posterior_kl(vae, x, samples=20_000, generator=torch.Generator().manual_seed(3))
+    assert torch.allclose(beta_result(vae, x, seed=3).kl_nats * torch.ones(()), kl.mean(), rtol=0.05)
+    plain = tiny_vae()
+    assert torch.allclose(posterior_kl(plain, x), kl_divergence(*plain.encode(x))), "exact without a flow"
