@@ -12,7 +12,8 @@ import torch
 from common import time_it
 
 from demos.diffusion import DiffusionTab
-from genmodels.diffusion import DEFAULT_GUIDANCE
+from genmodels import diffusion
+from genmodels.diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, sample
 from genmodels.diffusion_pipeline import denoise
 from genmodels.registry import Registry
 
@@ -43,6 +44,20 @@ def main() -> None:
     )
     print("Per image, 64-image grid, 20 DDIM steps, guidance 2:")
     time_it("64 images", lambda: denoise(model, 7, 64, None, 20, 2.0, "ddim"), runs=max(args.runs // 2, 2), warmup=1)
+    print("200 images (the quality test's check), 20 steps, the defaults: in passes of SAMPLE_CHUNK rows, or one pass")
+    labels = torch.arange(200) % 10
+    chunk = diffusion.SAMPLE_CHUNK
+    for rows in (chunk, 10**9):
+        diffusion.SAMPLE_CHUNK = rows
+        time_it(
+            f"passes of {min(rows, 400)} rows",
+            lambda: list(
+                sample(model, labels, 20, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, torch.Generator().manual_seed(1))
+            ),
+            runs=max(args.runs // 2, 2),
+            warmup=0,
+        )
+    diffusion.SAMPLE_CHUNK = chunk
     print("The tab's whole request, its defaults (grid, trajectory strip, GIF of every step, PNG files), 16 images:")
     tab = DiffusionTab(registry)
     time_it(

@@ -47,6 +47,30 @@ def test_samplers_are_seeded_and_yield_every_step(sampler):
     assert float(first[-1].x0.abs().max()) <= 1.0
 
 
+def test_sampling_in_chunks_gives_the_images_of_one_pass(monkeypatch):
+    from genmodels import diffusion
+
+    torch.manual_seed(0)
+    model = DiffusionModel(TINY).eval()
+    with torch.no_grad():  # a model that does something: the zero-initialised last layer would hide any mix-up
+        model.out[-1].weight.normal_(0, 0.3)
+    labels = torch.arange(70) % 10  # with guidance, 140 rows: three passes of 64, the last one short
+    calls = []
+    original = DiffusionModel.forward
+
+    def counted(self, x, t, y):
+        calls.append(len(x))
+        return original(self, x, t, y)
+
+    monkeypatch.setattr(DiffusionModel, "forward", counted)
+    chunked = list(sample(model, labels, 3, 1.0, "ddpm", torch.Generator().manual_seed(5)))[-1].x
+    assert calls == [64, 64, 12] * 3
+    monkeypatch.setattr(diffusion, "SAMPLE_CHUNK", 1000)
+    whole = list(sample(model, labels, 3, 1.0, "ddpm", torch.Generator().manual_seed(5)))[-1].x
+    assert calls[9:] == [140] * 3
+    assert torch.allclose(chunked, whole, atol=1e-5) and whole.std() > 0.1
+
+
 def test_bad_sampler_settings_are_refused():
     model = DiffusionModel(TINY)
     with pytest.raises(ValueError, match="unknown sampler"):
