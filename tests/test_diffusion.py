@@ -68,7 +68,9 @@ def test_sampling_in_chunks_gives_the_images_of_one_pass(monkeypatch):
     monkeypatch.setattr(diffusion, "SAMPLE_CHUNK", 1000)
     whole = list(sample(model, labels, 3, 1.0, "ddpm", torch.Generator().manual_seed(5)))[-1].x
     assert calls[9:] == [140] * 3
-    assert torch.allclose(chunked, whole, atol=1e-5) and whole.std() > 0.1
+    # the same images: a pass over fewer rows may add its sums in another order, and guidance and three steps grow
+    # that rounding (up to 4e-4 here on one thread); a mix-up of rows would move pixels by a whole unit
+    assert (chunked - whole).abs().max() < 1e-2 and whole.std() > 0.1
 
 
 def test_bad_sampler_settings_are_refused():

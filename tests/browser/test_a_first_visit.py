@@ -1,7 +1,13 @@
 """The first visitor of a fresh server: the Text tab says SmolLM2 is getting ready and how long it should take,
 then the notice goes once the model is loaded. The server is this test's own, so no other test has loaded the model
-first, whatever order the tests run in."""
+first, whatever order the tests run in.
 
+SmolLM2 loads in about 15 s here, and a browser on a busy machine can take that long to show the page, so the
+notice could come and go unseen. The server's first load of the model is therefore held back by 30 s, through a
+sitecustomize hook that only this test's server gets: the page then meets the model still loading, as a visitor of
+a slower server would."""
+
+import os
 import re
 
 import pytest
@@ -11,10 +17,46 @@ from tests.browser.conftest import open_page
 from tests.conftest import ARTIFACTS
 from tests.integration.conftest import start_server
 
+HOLD_SECONDS = 30
+SLOW_FIRST_LOAD = f"""
+import importlib.abc, importlib.util, sys, time
+
+class _SlowFirstLoad(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "genmodels.text_models":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        run_module = spec.loader.exec_module
+
+        def exec_module(module):
+            run_module(module)
+            load = module.TextModels.load
+            held = []
+
+            def slow_load(models, name):
+                if not held:
+                    held.append(name)
+                    time.sleep({HOLD_SECONDS})
+                return load(models, name)
+
+            record = module.TextModels._record_seconds  # the next server's estimate: the real load time
+
+            module.TextModels.load = slow_load
+            module.TextModels._record_seconds = lambda models, name, took: record(models, name, took - {HOLD_SECONDS})
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, _SlowFirstLoad())
+"""
+
 
 @pytest.fixture
-def fresh_page():
-    process, url = start_server("first-visit-server.log")
+def fresh_page(tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(SLOW_FIRST_LOAD)
+    hook = {"PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    process, url = start_server("first-visit-server.log", extra_env=hook)
     try:
         with open_page(url) as page:
             yield page
@@ -30,6 +72,6 @@ def test_the_text_tab_shows_the_model_getting_ready_then_ready(fresh_page, artif
     page.get_by_role("tab", name="Text").click()
     banner = page.locator("#text-model-status")
     # one reading of the banner holds both: the model may finish loading a moment later
-    expect(banner).to_contain_text(re.compile(r"is getting ready.*s left", re.DOTALL), timeout=15_000)
+    expect(banner).to_contain_text(re.compile(r"is getting ready.*s left", re.DOTALL), timeout=40_000)
     page.screenshot(path=str(artifacts / "text-tab-loading.png"), full_page=True)
     expect(banner).not_to_contain_text("getting ready", timeout=180_000)
