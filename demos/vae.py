@@ -12,7 +12,7 @@ from genmodels.imaging import grid, mark, strip, write_gif
 from genmodels.preprocess import ImageRejected, open_image, to_mnist
 from genmodels.registry import Registry, UnknownModel
 from genmodels.sampling import MAX_SEED
-from genmodels.vae import kl_divergence, reparameterize, vae_losses
+from genmodels.vae import VAE, kl_divergence, reparameterize, vae_losses
 from genmodels.vae_pipeline import (
     MAP_EXTENT,
     MAX_MAP_CELLS,
@@ -514,6 +514,12 @@ def build(demo: gr.Blocks, registry: Registry) -> tuple[gr.Dropdown, gr.Dropdown
                     "The reparameterisation trick: z = μ + σ·ε, with the noise drawn outside the network.",
                 ),
                 (kl_divergence, "The KL term of two Gaussians, in closed form."),
+                (
+                    VAE.posterior_sample,
+                    "vae-2d's richer posterior: the Gaussian sample moved by affine coupling steps (a normalizing "
+                    "flow), each step lowering log q(z|x) by its log-determinant; its KL term is then log q(z|x) - "
+                    "log p(z) at the sample, not the closed form.",
+                ),
                 (vae_losses, "The loss the VAE trainer minimises: reconstruction plus β times KL (the negative ELBO)."),
             ],
         )

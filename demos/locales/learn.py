@@ -234,6 +234,7 @@ ZH = {
     "Spherical interpolation between two latent vectors.": "两个潜向量之间的球面插值。",
     "The reparameterisation trick: z = μ + σ·ε, with the noise drawn outside the network.": "重参数化技巧：z = μ + σ·ε，噪声在网络之外抽取。",
     "The KL term of two Gaussians, in closed form.": "两个高斯分布之间 KL 项的闭式解。",
+    "vae-2d's richer posterior: the Gaussian sample moved by affine coupling steps (a normalizing flow), each step lowering log q(z|x) by its log-determinant; its KL term is then log q(z|x) - log p(z) at the sample, not the closed form.": "vae-2d 更丰富的后验：高斯样本再经过若干仿射耦合步（一个归一化流）移动，每一步都让 log q(z|x) 减去该步的对数行列式；于是它的 KL 项是在样本处计算的 log q(z|x) - log p(z)，而不是闭式解。",
     "The loss the VAE trainer minimises: reconstruction plus β times KL (the negative ELBO).": "VAE 训练器最小化的损失：重构项加 β 倍的 KL（即负 ELBO）。",
     "One sampling step's filters: repetition penalty, temperature, top-k and top-p.": "一步采样中的过滤：重复惩罚、温度、top-k 和 top-p。",
     "The repetition penalty (CTRL's rule).": "重复惩罚（CTRL 的规则）。",
