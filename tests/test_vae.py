@@ -344,3 +344,22 @@ def test_a_flow_models_posteriors_and_kl_are_read_from_its_samples():
     assert torch.allclose(beta_result(vae, x, seed=3).kl_nats * torch.ones(()), kl.mean(), rtol=0.05)
     plain = tiny_vae()
     assert torch.allclose(posterior_kl(plain, x), kl_divergence(*plain.encode(x))), "exact without a flow"
+
+
+def test_decoding_many_codes_goes_in_passes_with_the_same_images(monkeypatch):
+    from genmodels import vae_pipeline
+
+    vae = tiny_vae()
+    z = torch.randn(600, 2, generator=torch.Generator().manual_seed(0))
+    sizes = []
+    original = VAE.decode
+
+    def counted(self, codes):
+        sizes.append(len(codes))
+        return original(self, codes)
+
+    monkeypatch.setattr(VAE, "decode", counted)
+    passes = decode(vae, z)
+    assert sizes == [256, 256, 88], "memory stays bounded however many codes are asked for"
+    monkeypatch.setattr(vae_pipeline, "DECODE_CHUNK", 10_000)
+    assert torch.allclose(decode(vae, z), passes, atol=1e-6)
