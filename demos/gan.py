@@ -10,6 +10,7 @@ from genmodels.gan_pipeline import (
     DIRECTION_COUNT,
     MAX_FRAMES,
     MAX_GRID,
+    categories_in_turn,
     discriminator_scores,
     generate,
     interpolation_latents,
@@ -68,7 +69,12 @@ class GANTab:
         return self.registry.derived(name, "directions", latent_directions)
 
     def _label(self, gan, digit, notices: Notices) -> int | None:
+        """The digit of a conditional GAN or the category of an InfoGAN; None for "0-9 in turn" and others."""
         digit = choice(str(digit) if isinstance(digit, int) else digit, "Digit", DIGITS)
+        if gan.coded:
+            if digit != MIXED and int(digit) >= gan.config.info_codes:
+                raise UserError(tr("This model has categories 0 to {last}.", last=gan.config.info_codes - 1))
+            return None if digit == MIXED else int(digit)
         if not gan.conditional:
             if digit != MIXED:
                 notices.add(tr("This model is unconditional: it cannot be told which digit to draw."))
@@ -85,6 +91,15 @@ class GANTab:
             real = self.registry.entry("mnist-classifier").metrics
         kind = tr("class-conditional") if gan.conditional else tr("unconditional")
         lines = [tr("**{name}**: {kind}, z is {z_dim}-d.", name=name, kind=kind, z_dim=gan.config.z_dim)]
+        if gan.coded:
+            lines.append(
+                tr(
+                    "An InfoGAN: it never saw a label, but it was trained so that a category in its latent (one of "
+                    "{codes}: the largest of z's first {codes} values) can be read back from each image. Pick a "
+                    "category to see what it found; with “0-9 in turn” each column of the grid is one category.",
+                    codes=gan.config.info_codes,
+                )
+            )
         if metrics:
             line = tr("Inception score **{score:.2f}**", score=metrics.get("inception_score", float("nan")))
             if real:
@@ -123,7 +138,9 @@ class GANTab:
                 values=", ".join(f"{100 * value:.1f}%" for value in explained),
             )
         )
-        return gr.update(visible=gan.conditional, interactive=gan.conditional), "\n\n".join(lines)
+        picker = tr("Category (InfoGAN, found without labels)") if gan.coded else tr("Digit (conditional model)")
+        shown = gan.conditional or gan.coded
+        return gr.update(visible=shown, interactive=shown, label=picker), "\n\n".join(lines)
 
     def _grid(self, name, seed, grid_size, digit, psi, offsets, notices: Notices):
         """The checked settings of a grid and its images: (gan, seed, count, psi, images, labels)."""
@@ -143,6 +160,8 @@ class GANTab:
         ]
         label = self._label(gan, digit, notices)
         z = sample_latents(gan, seed, count, psi, offsets, self._directions(name))
+        if gan.coded and label is None:
+            z = categories_in_turn(gan, z)
         images, labels = generate(gan, z, label)
         return gan, seed, count, psi, images, labels
 

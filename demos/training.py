@@ -520,7 +520,7 @@ def build(demo: gr.Blocks, registry: Registry, text_models: TextModels, pickers:
                 steps = gr.Slider(10, MAX_STEPS, 300, step=10, label=T("Steps"), elem_id="train-steps")
                 with gr.Row():
                     seed = gr.Number(0, label=T("Seed"), precision=0, minimum=0)
-                    batch = gr.Slider(2, 256, 64, step=2, label=T("Batch size"))
+                    batch = gr.Slider(2, 256, 64, step=2, label=T("Batch size"), elem_id="train-batch")
                 lr = gr.Number(2e-4, label=T("Learning rate"))
                 with gr.Accordion(T("GAN"), open=True):
                     loss = gr.Dropdown([(T(option), option) for option in GAN_LOSSES], value="hinge", label=T("Loss"))

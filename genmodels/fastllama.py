@@ -11,9 +11,14 @@ arithmetic:
 - the residual stream, norms, attention and cache in float32 (on a GPU: the kernel's half precision).
 """
 
+import hashlib
+import json
 import math
+import os
+import platform
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -48,6 +53,7 @@ class KernelReport:
     tokens_per_second: dict[str, float]  # kernel -> its decode speed in the race between the paths that passed
     rejected: dict[str, str]  # kernel -> why it was not used
     load_seconds: float = 0.0
+    remembered: bool = False  # the speed ranking was this machine's earlier measurement (the check still ran)
 
 
 def _interleave_rotary_rows(weight: torch.Tensor, heads: int, head_dim: int) -> torch.Tensor:
@@ -389,13 +395,66 @@ def _race(paths: list[FastLlama], ids: list[int], rounds: int = 4, steps: int = 
     return {name: 1.0 / seconds for name, seconds in best.items()}
 
 
-def load_fast_llama(model, check_ids: list[int], kernel: str | None = None) -> FastLlama:
+def machine_identity() -> str:
+    """What decides which decode path is fastest here: the CPU's model and instruction sets, torch's version and
+    threads, and whether GenLab's C++ kernels are built. Another CPU, another thread count or another torch is
+    another machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            fields = dict(line.split(":", 1) for line in info.read().split("\n\n")[0].splitlines() if ":" in line)
+        cpu = " | ".join(fields.get(name, "").strip() for name in ("model name", "flags"))
+    except OSError:
+        pass
+    built = decode_extension.load()
+    return f"{cpu} | torch {torch.__version__} | {torch.get_num_threads()} threads | extension {built}"
+
+
+def _choice_key(model, check_ids: list[int], names: list[str]) -> str:
+    """The machine, the candidate paths and the model's weights (a LoRA merge is another model), hashed."""
+    weights = sum(float(parameter.double().sum()) for parameter in model.parameters())
+    text = json.dumps([machine_identity(), names, model.config.to_dict(), round(weights, 6), check_ids])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _remembered(choices_file: Path | None, key: str) -> str | None:
+    try:
+        return json.loads(Path(choices_file).read_text(encoding="utf-8"))[key]["kernel"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _remember(choices_file: Path, key: str, report: KernelReport) -> None:
+    """Add this machine's measured choice to the file (replaced whole, so a reader never sees half of it)."""
+    try:
+        choices = json.loads(choices_file.read_text(encoding="utf-8")) if choices_file.is_file() else {}
+        if not isinstance(choices, dict):
+            choices = {}
+    except (OSError, ValueError):
+        choices = {}
+    choices[key] = {"kernel": report.kernel, "tokens_per_second": report.tokens_per_second, "when": time.time()}
+    try:
+        choices_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = choices_file.with_name(f"{choices_file.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(choices, indent=1), encoding="utf-8")
+        partial.replace(choices_file)
+    except OSError:
+        pass  # a read-only cache only costs the next start its measurement
+
+
+def load_fast_llama(
+    model, check_ids: list[int], kernel: str | None = None, choices_file: Path | None = None
+) -> FastLlama:
     """The fastest decode path for this machine that keeps float32's quality on check_ids (or the one forced).
 
     `kernel` or $GENLAB_LM_KERNEL forces one (its check is reported, not enforced). Otherwise every kernel that
     runs here is screened on one layer's matrices plus the head; those within SHORTLIST_SLOWDOWN of the fastest
     are built whole and checked against float32 on check_ids (SELF_CHECK_*), and the passing ones race on real
     decode steps. float32, the reference itself, is the fallback.
+
+    `choices_file` (a JSON file) remembers the choice per machine, candidate set and weights (`_choice_key`): a
+    later load on the same machine builds that path and checks its accuracy as above, skipping the timings and
+    the other paths; if the check fails, or anything differs, every path is measured again.
     """
     started = time.perf_counter()
     device = next(model.parameters()).device
@@ -403,6 +462,20 @@ def load_fast_llama(model, check_ids: list[int], kernel: str | None = None) -> F
     if forced is not None and device.type not in KERNELS[forced].devices:
         raise ValueError(f"the {forced!r} decode path does not run on {device.type}")
     names = [forced] if forced else candidates(device)
+    key = None
+    if choices_file is not None and not forced and len(names) > 1:
+        # This machine measured the paths before: build the path it chose and check its accuracy again (the speed
+        # ranking is a property of the machine, accuracy is checked every time); any doubt measures afresh.
+        key = _choice_key(model, check_ids, names)
+        remembered = _remembered(choices_file, key)
+        if remembered in names:
+            reference = reference_log_probs(model, check_ids)
+            fast = FastLlama(model, remembered)
+            change, kl = compare_to_reference(fast, reference, check_ids)
+            if abs(change) <= SELF_CHECK_MAX_PERPLEXITY_CHANGE and kl <= SELF_CHECK_MAX_MEAN_KL_NATS:
+                seconds = time.perf_counter() - started
+                fast.report = KernelReport(remembered, False, {}, {remembered: (change, kl)}, {}, {}, seconds, True)
+                return fast
     timings: dict[str, float] = {}
     if len(names) > 1 and device.type == "cpu":
         timings = _screen(model, names)
@@ -429,4 +502,6 @@ def load_fast_llama(model, check_ids: list[int], kernel: str | None = None) -> F
     chosen.report = KernelReport(
         chosen.kernel, forced is not None, timings, checks, speeds, rejected, time.perf_counter() - started
     )
+    if key is not None:
+        _remember(choices_file, key, chosen.report)
     return chosen

@@ -15,6 +15,27 @@ class GANConfig:
     d_channels: int = 64
     num_classes: int = 0  # 0 = unconditional
     class_embed_dim: int = 16
+    # > 0: an InfoGAN categorical code with this many values, read from the latent itself (the argmax of its first
+    # `info_codes` entries, uniform for Gaussian z), which the discriminator's Q head must recover. No labels used.
+    info_codes: int = 0
+
+
+def latent_code(z: torch.Tensor, codes: int) -> torch.Tensor:
+    """The InfoGAN category of each latent (B, z_dim) -> (B,): the index of the largest of its first `codes`
+    entries. Every category is equally likely under z ~ N(0, I), scaling z (truncation) keeps it."""
+    return z[:, :codes].argmax(dim=1)
+
+
+def with_code(z: torch.Tensor, code: int | torch.Tensor, codes: int) -> torch.Tensor:
+    """Latents (B, z_dim) moved as little as possible to have category `code` (one for all, or (B,)): in each row the
+    wanted entry swaps places with the largest of the first `codes`, so the latent keeps its values and its norm."""
+    z = z.clone()
+    rows = torch.arange(len(z))
+    code = torch.as_tensor(code, dtype=torch.long).expand(len(z))
+    current = latent_code(z, codes)
+    top, wanted = z[rows, current].clone(), z[rows, code].clone()
+    z[rows, current], z[rows, code] = wanted, top
+    return z
 
 
 class Generator(nn.Module):
@@ -28,6 +49,7 @@ class Generator(nn.Module):
         if config.num_classes:
             self.embed = nn.Embedding(config.num_classes, config.class_embed_dim)
             in_dim += config.class_embed_dim
+        in_dim += config.info_codes  # the category as a one-hot vector
         self.project = nn.Linear(in_dim, 4 * c * 7 * 7)  # (B, in_dim) -> (B, 4c*49)
         self.body = nn.Sequential(
             nn.BatchNorm2d(4 * c),
@@ -48,6 +70,9 @@ class Generator(nn.Module):
             if y is None:
                 raise ValueError("this generator is class-conditional: pass class labels")
             z = torch.cat([z, self.embed(y)], dim=1)
+        if self.config.info_codes:
+            code = latent_code(z, self.config.info_codes)
+            z = torch.cat([z, nn.functional.one_hot(code, self.config.info_codes).to(z.dtype)], dim=1)
         return self.project(z)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -74,9 +99,29 @@ class Discriminator(nn.Module):
         self.head = spectral_norm(nn.Linear(4 * c * 49, 1))
         if config.num_classes:
             self.embed = spectral_norm(nn.Embedding(config.num_classes, 4 * c * 49))
+        if config.info_codes:  # InfoGAN's Q: the category logits from the same features
+            self.q_head = nn.Sequential(
+                nn.Linear(4 * c * 49, 128), nn.LeakyReLU(0.1), nn.Linear(128, config.info_codes)
+            )
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def code_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """InfoGAN's Q: images (B, 1, 28, 28) -> logits (B, info_codes) of the category the generator was given."""
+        if not self.config.info_codes:
+            raise ValueError("this discriminator has no InfoGAN code head")
+        return self.q_head(self.body(x).flatten(1))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, with_codes: bool = False):
+        """Realness scores (B,); with_codes=True: (scores, Q's category logits (B, info_codes)) from one pass through
+        the shared body (an InfoGAN's training step needs both)."""
         h = self.body(x).flatten(1)  # (B, 4c*49)
+        if not with_codes:
+            return self._score(h, y)
+        if not self.config.info_codes:
+            raise ValueError("this discriminator has no InfoGAN code head")
+        return self._score(h, y), self.q_head(h)
+
+    def _score(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """Features (B, 4c*49) -> realness scores (B,)."""
         score = self.head(h).squeeze(1)  # (B,)
         if self.config.num_classes:
             if y is None:
@@ -103,6 +148,11 @@ class GAN(
     @property
     def conditional(self) -> bool:
         return self.config.num_classes > 0
+
+    @property
+    def coded(self) -> bool:
+        """An InfoGAN: a category it found without labels can be chosen."""
+        return self.config.info_codes > 0
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.generator(z, y)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .gan import GAN
+from .gan import GAN, with_code
 from .sampling import MAX_SEED, interpolate, seeded_latents, truncate
 
 MAX_GRID = 64
@@ -101,11 +101,24 @@ def sample_latents(
     return z
 
 
+def categories_in_turn(gan: GAN, z: torch.Tensor) -> torch.Tensor:
+    """An InfoGAN's latents (N, z_dim) moved to the categories 0, 1, ..., K-1, 0, 1, ... in turn (a grid whose
+    columns show what each category became)."""
+    return with_code(z, torch.arange(len(z)) % gan.config.info_codes, gan.config.info_codes)
+
+
 @torch.inference_mode()
 def generate(gan: GAN, z: torch.Tensor, label: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Images (N, 1, 28, 28) in [-1, 1] on the CPU for latents z (N, z_dim), and the labels used."""
+    """Images (N, 1, 28, 28) in [-1, 1] on the CPU for latents z (N, z_dim), and the labels used. `label` is the
+    digit of a conditional GAN (None: 0-9 in turn), or the category of an InfoGAN (None: each latent's own); an
+    InfoGAN's latents are moved to a chosen category (`with_code`), and its labels are None (its discriminator
+    takes none)."""
     device = next(gan.parameters()).device
-    y = _labels(gan, label, len(z))
+    if gan.coded and label is not None:
+        codes = gan.config.info_codes
+        _check(isinstance(label, int) and 0 <= label < codes, f"category must be 0 to {codes - 1}")
+        z = with_code(z, label, codes)
+    y = _labels(gan, label if gan.conditional else None, len(z))
     images = gan.generator(z.to(device), None if y is None else y.to(device))
     return images.float().cpu(), y
 

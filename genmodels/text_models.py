@@ -37,6 +37,7 @@ SELF_CHECK_TEXT = (
 )
 DEFAULT_LOAD_SECONDS = 8.0  # the expected wait before any load has been measured on this machine
 LOAD_TIMES_FILE = CACHE_DIR.parent / "load-seconds.json"
+DECODE_PATHS_FILE = CACHE_DIR.parent / "decode-paths.json"  # each machine's measured decode path (fastllama)
 
 
 def release_free_memory() -> bool:
@@ -227,7 +228,7 @@ class TextModels:
         if model.config.model_type == "llama":
             # The fastest decode path that keeps float32's quality here, chosen by measurement (see fastllama).
             check_ids = tokenizer.encode(SELF_CHECK_TEXT, add_special_tokens=False)
-            fast = load_fast_llama(model, check_ids)
+            fast = load_fast_llama(model, check_ids, choices_file=DECODE_PATHS_FILE)
             log.info("%s decodes with the %s path (%s)", name, fast.kernel, fast.report)
             return FastModel(fast, tokenizer, context)
         wrapped = HFModel(model, tokenizer)
@@ -242,7 +243,8 @@ class TextModels:
         model, tokenizer = load_merged(self.registry.entry(name, "lora").folder, self.smollm_dir)
         model = model.to(self.device)
         check_ids = tokenizer.encode(SELF_CHECK_TEXT, add_special_tokens=False)
-        return FastModel(load_fast_llama(model, check_ids), tokenizer, MAX_CONTEXT_TOKENS)
+        fast = load_fast_llama(model, check_ids, choices_file=DECODE_PATHS_FILE)
+        return FastModel(fast, tokenizer, MAX_CONTEXT_TOKENS)
 
     def chat_prompt(self, name: str, prompt: str) -> str:
         """The prompt wrapped in the instruct model's chat template, ready for the assistant's answer."""

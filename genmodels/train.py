@@ -31,7 +31,7 @@ from .chargpt import CharGPT, CharGPTConfig
 from .checkpoints import PROJECT_ROOT, load_checkpoint, make_card, save_checkpoint
 from .classifier import ClassifierConfig, MNISTClassifier
 from .data import MNIST_HOLDOUT, data_dir, load_shakespeare, mnist_splits, split_text, to_signed
-from .gan import GANConfig
+from .gan import GAN, GANConfig
 from .maskedlm import MaskedCharLMConfig, both_sides_against_left, evaluate_masked
 from .metrics import classify, evaluate_generator, evaluate_vae, frechet_distance, inception_score
 from .trainers import (
@@ -136,7 +136,7 @@ def train_gan(args) -> None:
         args.steps, args.save_every = 6, 3
     classifier = load_checkpoint(MNISTClassifier, args.classifier)
     held_out_images = to_signed(held_out.images)
-    model_config = GANConfig(num_classes=10 if args.conditional else 0, z_dim=args.z_dim)
+    model_config = GANConfig(num_classes=10 if args.conditional else 0, z_dim=args.z_dim, info_codes=args.info_codes)
     train_config = GANTrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
@@ -144,24 +144,29 @@ def train_gan(args) -> None:
         lr_d=args.lr_d,
         loss=args.loss,
         decay_steps=args.decay_steps,
+        info_weight=args.info_weight,
         seed=args.seed,
     )
     trainer = GANTrainer(model_config, train_config, to_signed(train.images), train.labels)
+    if args.init_from:
+        trainer.init_from(load_checkpoint(GAN, args.init_from))
     state_dir = _resume(trainer, args)
     started = time.time()
     # samples judged at each save and for the card; a dry run only shows the path works, with a tenth of them
     checks, samples = (100, 200) if args.dry_run else (1000, 2000)
+    # BatchNorm statistics for the averaged weights: 20 batches of 256 latents; a dry run's path needs two
+    calibration = 2 if args.dry_run else 20
 
     def on_save(step: int, bar) -> None:
         trainer.save_state(state_dir)
-        scores = evaluate_generator(trainer.export(), classifier, held_out_images, count=checks, seed=7)
+        scores = evaluate_generator(trainer.export(calibration), classifier, held_out_images, count=checks, seed=7)
         bar.write(f"step {step}: {scores} ({time.time() - started:.0f} s)")
 
     _progress(trainer, trainer.run(), args.steps, args.save_every, on_save, args.stop_at)
     trainer.save_state(state_dir)
     if not trainer.is_main_process:
         return
-    model = trainer.export()
+    model = trainer.export(calibration)
     metrics = evaluate_generator(model, classifier, held_out_images, count=samples)
     metrics["steps"] = trainer.step
     print(metrics)
@@ -183,14 +188,23 @@ def train_gan(args) -> None:
         summary=f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} DCGAN-style generator (z: {args.z_dim}-d) "
         "with a spectral-norm discriminator"
         f"{' and class projection' if args.conditional else ''}. The weights are an exponential moving average "
-        "(decay 0.999) of the generator, with BatchNorm statistics recomputed for them.",
+        "(decay 0.999) of the generator, with BatchNorm statistics recomputed for them."
+        + (
+            f" It is an InfoGAN (Chen et al., 2016): the index of the largest of z's first {args.info_codes} values is "
+            "a category, given to the generator as a one-hot vector, which a head Q on the discriminator's features "
+            "must read back from the image (a cross-entropy in both players' losses, weight "
+            f"{args.info_weight:g}). No labels are used: the categories are what the GAN found."
+            if args.info_codes
+            else ""
+        ),
         data=DATA_TEXT,
         held_out=HELD_OUT_TEXT,
         training=f"{trainer.step} steps, batch {args.batch_size}, {args.loss} loss, "
         f"Adam (lr G {args.lr_g}, D {args.lr_d}, betas 0.5/0.999"
         + (f", decaying linearly to 0 over the last {args.decay_steps} steps" if args.decay_steps else "")
         + f"), one D step per G step, seed {args.seed}. "
-        "The judge is `checkpoints/mnist-classifier`.",
+        + (f"It started from the weights of `{args.init_from}`. " if args.init_from else "")
+        + "The judge is `checkpoints/mnist-classifier`.",
         command="\n".join(trainer.history),
         metrics=metrics,
         metrics_text=f"Measured with `checkpoints/mnist-classifier` on {samples:,} samples (seed 2026, classes "
@@ -728,6 +742,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr-g", type=float, default=2e-4)
     parser.add_argument("--lr-d", type=float, default=2e-4)
     parser.add_argument("--z-dim", type=int, default=64)
+    parser.add_argument("--info-codes", type=int, default=0, help="GAN: an InfoGAN category with N values (0: none)")
+    parser.add_argument("--info-weight", type=float, default=1.0, help="GAN: weight of the InfoGAN code loss")
+    parser.add_argument("--init-from", type=Path, default=None, help="GAN: start from this checkpoint's weights")
     parser.add_argument(
         "--decay-steps", type=int, default=0, help="GAN: learning rates fall to 0 over the last N steps"
     )

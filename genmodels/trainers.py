@@ -23,7 +23,7 @@ from .chargpt import CharGPT, CharGPTConfig
 from .checkpoints import atomic_replace_dir
 from .classifier import ClassifierConfig, MNISTClassifier
 from .diffusion import DiffusionConfig
-from .gan import GAN, Discriminator, GANConfig, Generator
+from .gan import GAN, Discriminator, GANConfig, Generator, latent_code
 from .maskedlm import MaskedCharLM, MaskedCharLMConfig, mask_inputs, span_mask
 from .vae import VAE, VAEConfig, random_shift, vae_losses
 
@@ -246,6 +246,7 @@ class GANTrainConfig:
     gp_weight: float = 10.0
     ema_decay: float = 0.999
     decay_steps: int = 0  # learning rates fall linearly to zero over the last decay_steps steps
+    info_weight: float = 1.0  # InfoGAN (model info_codes > 0): weight of the code's cross-entropy in both losses
     seed: int = 0
     preview_every: int = 0  # 0 = no previews
     preview_count: int = 16
@@ -334,14 +335,30 @@ class GANTrainer(Trainer):
         if self.conditional:
             fake_y = torch.randint(self.model_config.num_classes, (batch,), generator=self.noise_rng)
             fake_y = fake_y.to(real.device)
-        fake = self.G(self._noise(batch), fake_y)
+        z = self._noise(batch)
+        fake = self.G(z, fake_y)
+        info = self.model_config.info_codes
+        losses = {}
 
-        d_loss = self._d_loss(self.D(real, y), self.D(fake.detach(), fake_y), real, fake.detach(), fake_y)
+        if info:  # InfoGAN: D's Q head and G both learn to make the latent's category recoverable from the image
+            code = latent_code(z, info)
+            fake_scores, code_logits = self.D(fake.detach(), fake_y, with_codes=True)
+            info_d = F.cross_entropy(code_logits, code)
+            d_loss = self._d_loss(self.D(real, y), fake_scores, real, fake.detach(), fake_y)
+            d_loss = d_loss + self.config.info_weight * info_d
+        else:
+            d_loss = self._d_loss(self.D(real, y), self.D(fake.detach(), fake_y), real, fake.detach(), fake_y)
         self.opt_d.zero_grad(set_to_none=True)
         self.accelerator.backward(d_loss)
         self.opt_d.step()
 
-        g_loss = self._g_loss(self.D(fake, fake_y))
+        if info:
+            fake_scores, code_logits = self.D(fake, fake_y, with_codes=True)
+            info_g = F.cross_entropy(code_logits, code)
+            g_loss = self._g_loss(fake_scores) + self.config.info_weight * info_g
+            losses["info"] = info_g.item()
+        else:
+            g_loss = self._g_loss(self.D(fake, fake_y))
         self.opt_g.zero_grad(set_to_none=True)
         self.accelerator.backward(g_loss)
         self.opt_g.step()
@@ -352,7 +369,34 @@ class GANTrainer(Trainer):
                 ema_param.lerp_(param, 1 - self.config.ema_decay)
             for ema_buffer, buffer in zip(self.ema.buffers(), source.buffers(), strict=True):
                 ema_buffer.copy_(buffer)
-        return {"G": g_loss.item(), "D": d_loss.item()}
+        return {"G": g_loss.item(), "D": d_loss.item(), **losses}
+
+    @torch.no_grad()
+    def init_from(self, model: GAN) -> None:
+        """Start from a trained GAN's weights (its sampling generator for G and the average, its discriminator for D),
+        with fresh optimizers. Weights this model adds (an InfoGAN's code inputs and Q head) keep their
+        initialisation, except that the code's inputs to the generator start at zero, so the first step's samples
+        are the given model's."""
+        for target in (_unwrap(self.G), self.ema):
+            own = target.state_dict()
+            for name, value in model.generator.state_dict().items():
+                if name not in own:
+                    continue
+                if own[name].shape == value.shape:
+                    own[name].copy_(value)
+                elif (
+                    name == "project.weight"
+                    and own[name].shape[0] == value.shape[0]
+                    and own[name].shape[1] > value.shape[1]
+                ):
+                    own[name].zero_()
+                    own[name][:, : value.shape[1]].copy_(value)  # the extra (code) columns stay zero
+                else:
+                    raise ValueError(f"cannot start from this model: {name} is {tuple(value.shape)}")
+            target.load_state_dict(own)
+        missing, unexpected = _unwrap(self.D).load_state_dict(model.discriminator.state_dict(), strict=False)
+        if unexpected or any(not name.startswith("q_head.") for name in missing):
+            raise ValueError(f"cannot start from this discriminator: missing {missing}, unexpected {unexpected}")
 
     @torch.no_grad()
     def preview(self) -> torch.Tensor:

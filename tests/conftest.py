@@ -57,3 +57,20 @@ def card_for(family: str, metrics: dict | None = None) -> str:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Each test's start and end (seconds since the epoch), setup and teardown included, in artifacts/<worker>/
+    timeline.tsv: which file ran when on which worker, to balance the two workers' loads."""
+    started = time.time()
+    try:
+        return (yield)
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with open(ARTIFACTS / "timeline.tsv", "a") as log:
+            log.write(f"{started:.2f}\t{time.time():.2f}\t{item.nodeid}\n")
+
+
+def pytest_sessionstart(session):
+    (ARTIFACTS / "timeline.tsv").unlink(missing_ok=True)

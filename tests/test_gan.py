@@ -1,7 +1,9 @@
 import pytest
 import torch
 
+from genmodels.gan import GAN, GANConfig, latent_code, with_code
 from genmodels.gan_pipeline import (
+    categories_in_turn,
     discriminator_scores,
     generate,
     interpolation_latents,
@@ -113,3 +115,47 @@ def test_interpolation_latents_end_at_the_seeds():
     assert torch.allclose(path[-1], sample_latents(gan, 2, 1)[0])
     with pytest.raises(ValueError):
         interpolation_latents(gan, 1, 2, 10**6)
+
+
+def test_the_infogan_category_is_the_largest_of_the_first_entries_and_uniform():
+    z = torch.randn(20_000, 16, generator=torch.Generator().manual_seed(0))
+    codes = latent_code(z, 10)
+    assert torch.equal(codes, z[:, :10].argmax(1))
+    counts = torch.bincount(codes, minlength=10).float()
+    assert (counts / len(z) - 0.1).abs().max() < 0.01
+    assert torch.equal(latent_code(0.3 * z, 10), codes)  # truncation keeps the category
+
+
+def test_with_code_moves_a_latent_to_its_category_by_one_swap():
+    z = torch.randn(64, 16, generator=torch.Generator().manual_seed(1))
+    moved = with_code(z, 3, 10)
+    assert (latent_code(moved, 10) == 3).all()
+    assert torch.equal(moved.sort(dim=1).values, z.sort(dim=1).values)  # the same values, only swapped
+    assert ((moved != z).sum(1) <= 2).all()
+    assert torch.equal(moved[:, 10:], z[:, 10:])
+    already = latent_code(z, 10) == 3
+    assert torch.equal(moved[already], z[already])
+    each = with_code(z, torch.arange(64) % 10, 10)
+    assert torch.equal(latent_code(each, 10), torch.arange(64) % 10)
+
+
+def test_an_infogan_draws_the_chosen_category_and_others_are_refused():
+    torch.manual_seed(0)
+    gan = GAN(GANConfig(z_dim=16, g_channels=4, d_channels=4, info_codes=10)).eval()
+    assert gan.coded and not gan.conditional
+    z = sample_latents(gan, seed=5, count=6)
+    own, labels = generate(gan, z)
+    assert labels is None
+    assert torch.equal(own, generate(gan, z)[0])
+    chosen, _ = generate(gan, z, 7)
+    assert torch.allclose(chosen, generate(gan, with_code(z, 7, 10))[0])
+    assert not torch.allclose(chosen, own)
+    turn = categories_in_turn(gan, z)
+    assert torch.equal(latent_code(turn, 10), torch.arange(6))
+    with pytest.raises(ValueError, match="category must be 0 to 9"):
+        generate(gan, z, 10)
+    assert discriminator_scores(gan, own, labels).shape == (6,)
+    with torch.inference_mode():
+        with pytest.raises(ValueError, match="no InfoGAN code head"):
+            tiny_gan().discriminator(own, with_codes=True)
+        assert gan.discriminator.code_logits(own).shape == (6, 10)

@@ -1,6 +1,8 @@
 """The real SmolLM2 from the prepared cache: fluent, and every decode path either keeps float32's quality or is
 rejected by the load-time self-check. GENLAB_LM_KERNEL forces each path, so all of them run on this machine."""
 
+import json
+
 import pytest
 import torch
 
@@ -10,6 +12,7 @@ from genmodels.fastllama import (
     SELF_CHECK_MAX_PERPLEXITY_CHANGE,
     FastLlama,
     KVCache,
+    _choice_key,
     decode_path_log_probs,
     decode_path_perplexity,
     load_fast_llama,
@@ -144,6 +147,16 @@ def test_a_damaged_path_is_rejected_and_the_next_one_used(reference, monkeypatch
     """A kernel that is fast but wrong (as int8 was on another CPU) must never be chosen."""
     model, tokenizer = reference
     monkeypatch.delenv("GENLAB_LM_KERNEL", raising=False)
+    _noisy_kernel(monkeypatch)
+    monkeypatch.setattr("genmodels.fastllama.candidates", lambda device: ["noisy", "float32"])
+    monkeypatch.setattr("genmodels.fastllama._screen", lambda model, names: dict.fromkeys(names, 0.001))
+    fast = load_fast_llama(model, tokenizer.encode(SELF_CHECK_TEXT))
+    assert fast.kernel == "float32"
+    assert "noisy" in fast.report.rejected and "perplexity" in fast.report.rejected["noisy"]
+
+
+def _noisy_kernel(monkeypatch):
+    """A kernel that is fast but wrong, registered for this test only."""
 
     def noisy(weight):
         exact = LINEAR["float32"](weight)
@@ -153,11 +166,61 @@ def test_a_damaged_path_is_rejected_and_the_next_one_used(reference, monkeypatch
 
     monkeypatch.setitem(LINEAR, "noisy", noisy)
     monkeypatch.setitem(KERNELS, "noisy", KERNELS["float32"].__class__("noisy", "noisy", "noisy", ("cpu",), "broken"))
-    monkeypatch.setattr("genmodels.fastllama.candidates", lambda device: ["noisy", "float32"])
+
+
+def test_a_machine_remembers_its_measured_path_and_still_checks_it(reference, monkeypatch, tmp_path):
+    model, tokenizer = reference
+    ids = tokenizer.encode(SELF_CHECK_TEXT)
+    monkeypatch.delenv("GENLAB_LM_KERNEL", raising=False)
+    monkeypatch.setattr("genmodels.fastllama.candidates", lambda device: ["gguf", "float32"])
+    monkeypatch.setattr("genmodels.fastllama._screen", lambda model, names: {"gguf": 0.001, "float32": 0.002})
+    monkeypatch.setattr("genmodels.fastllama._race", lambda paths, ids: {"gguf": 2.0, "float32": 1.0})
+    choices = tmp_path / "decode-paths.json"
+    first = load_fast_llama(model, ids, choices_file=choices)
+    assert not first.report.remembered and set(first.report.checks) == {"gguf", "float32"}
+    (entry,) = json.loads(choices.read_text()).values()
+    assert entry["kernel"] == first.kernel
+    second = load_fast_llama(model, ids, choices_file=choices)
+    assert second.report.remembered and second.kernel == first.kernel
+    assert list(second.report.checks) == [first.kernel] and not second.report.tokens_per_second  # checked, not raced
+    assert torch.equal(second.forward(ids[:8], KVCache()), first.forward(ids[:8], KVCache()))
+    # Another CPU (or thread count, or torch) is another machine: it measures for itself and is remembered too.
+    monkeypatch.setattr("genmodels.fastllama.machine_identity", lambda: "another CPU")
+    other = load_fast_llama(model, ids, choices_file=choices)
+    assert not other.report.remembered and len(json.loads(choices.read_text())) == 2
+    # Other weights (a LoRA merge) are another model.
+    with torch.no_grad():
+        model.model.norm.weight.add_(1e-3)
+    try:
+        assert not load_fast_llama(model, ids, choices_file=choices).report.remembered
+    finally:
+        with torch.no_grad():
+            model.model.norm.weight.sub_(1e-3)
+
+
+def test_a_remembered_path_that_fails_its_check_now_is_measured_afresh(reference, monkeypatch, tmp_path):
+    """The speed ranking is remembered, accuracy never is: a path that went wrong (a changed library, a damaged
+    kernel) is rejected on the next start and the others are measured."""
+    model, tokenizer = reference
+    ids = tokenizer.encode(SELF_CHECK_TEXT)
+    monkeypatch.delenv("GENLAB_LM_KERNEL", raising=False)
+    _noisy_kernel(monkeypatch)
+    names = ["noisy", "float32"]
+    monkeypatch.setattr("genmodels.fastllama.candidates", lambda device: names)
     monkeypatch.setattr("genmodels.fastllama._screen", lambda model, names: dict.fromkeys(names, 0.001))
-    fast = load_fast_llama(model, tokenizer.encode(SELF_CHECK_TEXT))
-    assert fast.kernel == "float32"
-    assert "noisy" in fast.report.rejected and "perplexity" in fast.report.rejected["noisy"]
+    monkeypatch.setattr("genmodels.fastllama._race", lambda paths, ids: {path.kernel: 1.0 for path in paths})
+    choices = tmp_path / "decode-paths.json"
+    choices.write_text(json.dumps({_choice_key(model, ids, names): {"kernel": "noisy"}}))
+    fast = load_fast_llama(model, ids, choices_file=choices)
+    assert fast.kernel == "float32" and not fast.report.remembered and "noisy" in fast.report.rejected
+    assert next(iter(json.loads(choices.read_text()).values()))["kernel"] == "float32"
+    choices.write_text("{not json")  # a damaged file is measured over and rewritten
+    again = load_fast_llama(model, ids, choices_file=choices)
+    assert again.kernel == "float32" and not again.report.remembered
+    assert next(iter(json.loads(choices.read_text()).values()))["kernel"] == "float32"
+    # A forced path ignores the file.
+    monkeypatch.setenv("GENLAB_LM_KERNEL", "float32")
+    assert not load_fast_llama(model, ids, choices_file=choices).report.remembered
 
 
 def test_an_unknown_forced_path_is_a_clear_error(reference, monkeypatch):

@@ -207,3 +207,50 @@ def test_training_processes_keep_freed_memory_instead_of_faulting_it_back_in():
     default, kept = faults("default"), faults("keep")
     assert default > 1000, "with its starting thresholds glibc hands the 80 MB back and faults it in every step"
     assert kept < default / 20
+
+
+INFO = GANConfig(z_dim=8, g_channels=4, d_channels=4, info_codes=4)
+
+
+def info_trainer(steps=6, config=INFO):
+    images, labels = tiny_data()
+    return GANTrainer(config, GANTrainConfig(steps=steps, batch_size=16, lr_d=2e-3, lr_g=2e-3), images, labels)
+
+
+def test_an_infogan_learns_to_make_its_category_recoverable():
+    trainer = info_trainer(steps=40)
+    losses = [event.losses["info"] for event in trainer.run()]
+    assert abs(losses[0] - math.log(4)) < 0.3  # chance: the category is not yet in the image
+    assert sum(losses[-10:]) / 10 < 0.5 * math.log(4)
+    discriminator = trainer.D
+    z = torch.randn(256, 8, generator=torch.Generator().manual_seed(1))
+    from genmodels.gan import latent_code
+
+    with torch.no_grad():
+        read = discriminator.code_logits(trainer.G(z)).argmax(1)
+    assert (read == latent_code(z, 4)).float().mean() > 0.6
+
+
+def test_an_infogan_can_start_from_a_plain_gan_and_draws_its_images_at_first():
+    plain = info_trainer(config=GANConfig(z_dim=8, g_channels=4, d_channels=4))
+    list(plain.run())
+    model = plain.export()
+    trainer = info_trainer()
+    trainer.init_from(model)
+    z = torch.randn(8, 8, generator=torch.Generator().manual_seed(2))
+    trainer.ema.eval(), trainer.D.eval()  # eval: no power-iteration step of the spectral norms
+    with torch.no_grad():
+        assert torch.allclose(trainer.ema(z), model.generator(z), atol=1e-6)  # the code's inputs start at zero
+        real = torch.rand(4, 1, 28, 28) * 2 - 1
+        assert torch.allclose(trainer.D(real), model.discriminator(real), atol=1e-6)
+    assert trainer.G.project.weight[:, 8:].abs().sum() == 0
+    trainer.D.train()
+    events = list(trainer.run())
+    assert "info" in events[-1].losses
+    assert trainer.G.project.weight[:, 8:].abs().sum() > 0  # and then it learns to use them
+
+
+def test_starting_from_a_model_of_another_shape_is_refused():
+    other = GANTrainer(GANConfig(z_dim=8, g_channels=8, d_channels=4), GANTrainConfig(steps=1), *tiny_data()).export()
+    with pytest.raises(ValueError, match="cannot start from this model"):
+        info_trainer().init_from(other)

@@ -59,6 +59,14 @@ ZH = {
     # Results and messages
     "Unknown GAN model: {error}.": "未知的 GAN 模型：{error}。",
     "This model is unconditional: it cannot be told which digit to draw.": "这是无条件模型：无法指定它画哪个数字。",
+    "This model has categories 0 to {last}.": "这个模型的类别是 0 到 {last}。",
+    "An InfoGAN: it never saw a label, but it was trained so that a category in its latent (one of "
+    "{codes}: the largest of z's first {codes} values) can be read back from each image. Pick a "
+    "category to see what it found; with “0-9 in turn” each column of the grid is one category.": (
+        "这是 InfoGAN：它从未见过标签，但训练时要求能从每张图像读回潜变量中的类别（共 {codes} 个："
+        "z 的前 {codes} 个值中最大者的位置）。选择一个类别，看看它自己发现了什么；选“0-9 轮流”时，网格的每一列是一个类别。"
+    ),
+    "Category (InfoGAN, found without labels)": "类别（InfoGAN，无标签自行发现）",
     "class-conditional": "类别条件",
     "unconditional": "无条件",
     "**{name}**: {kind}, z is {z_dim}-d.": "**{name}**：{kind}，z 为 {z_dim} 维。",

@@ -48,6 +48,8 @@ ZH = {
     # gan_pipeline.py, vae_pipeline.py, sampling.py
     "seed must be a whole number from 0 to {limit}": "随机种子必须是 0 到 {limit} 之间的整数",
     "class must be 0 to {limit}": "类别必须在 0 到 {limit} 之间",
+    "category must be 0 to {last}": "类别必须在 0 到 {last} 之间",
+    "this discriminator has no InfoGAN code head": "这个判别器没有 InfoGAN 的类别读出头",
     "grid size must be 1 to {limit}": "网格大小必须在 1 到 {limit} 之间",
     "truncation psi must be between 0 and 1": "截断 ψ 必须在 0 到 1 之间",
     "too many direction offsets": "方向偏移值太多",
@@ -127,6 +129,10 @@ ZH = {
     "{wheel} does not contain {file}": "{wheel} 中没有 {file}",
     "converted weights do not fit: missing {missing}, unexpected {unexpected}": "转换后的权重不匹配：缺少 {missing}，多出 {unexpected}",
     # trainers.py, training_runs.py: training
+    "cannot start from this model: {name} is {shape}": "无法从这个模型开始训练：{name} 的形状是 {shape}",
+    "cannot start from this discriminator: missing {missing}, unexpected {unexpected}": (
+        "无法从这个判别器开始训练：缺少 {missing}，多出 {unexpected}"
+    ),
     "the saved run used a different model configuration": "保存的训练任务使用的是另一种模型配置",
     "unknown GAN loss {loss}; choose one of {choices}": "未知的 GAN 损失函数 {loss}；请从 {choices} 中选择",
     "unknown learning-rate schedule {schedule}; choose {choices}": "未知的学习率调度 {schedule}；请选择 {choices}",

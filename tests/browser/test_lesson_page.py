@@ -2,9 +2,15 @@
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_page
 
-def test_a_lesson_link_opens_the_lesson(page, page_server, artifacts):
-    page.goto(page_server + "?lesson=next-word")
+
+def test_a_lesson_link_opens_the_lesson(page_server, artifacts):
+    with open_page(page_server + "?lesson=next-word") as page:  # the link itself is the first page a student opens
+        check_the_next_word_lesson(page, artifacts)
+
+
+def check_the_next_word_lesson(page, artifacts):
     bar = page.locator("#lesson-step")
     expect(bar).to_contain_text("How a language model picks the next word", timeout=90_000)
     expect(bar).to_contain_text("Step 1 of 4")
@@ -17,7 +23,7 @@ def test_a_lesson_link_opens_the_lesson(page, page_server, artifacts):
     page.screenshot(path=str(artifacts / "lesson-next-word.png"), full_page=True)
 
 
-def test_a_broken_lesson_link_says_so_and_the_page_works(page, page_server):
-    page.goto(page_server + "?lesson=../../etc/passwd")
-    expect(page.locator("#lesson-step")).to_contain_text("cannot be used", timeout=90_000)
-    expect(page.get_by_role("tab", name="GAN")).to_be_visible()
+def test_a_broken_lesson_link_says_so_and_the_page_works(page_server):
+    with open_page(page_server + "?lesson=../../etc/passwd") as page:
+        expect(page.locator("#lesson-step")).to_contain_text("cannot be used", timeout=90_000)
+        expect(page.get_by_role("tab", name="GAN")).to_be_visible()

@@ -5,11 +5,18 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import goto_first, open_page
 
-def test_a_page_tour_requests_nothing_from_elsewhere(page, page_server):
+
+def test_a_page_tour_requests_nothing_from_elsewhere(page_server):
+    with open_page("about:blank") as page:
+        tour(page, page_server)
+
+
+def tour(page, page_server):
     hosts = []
     page.on("request", lambda request: hosts.append(request.url))
-    page.goto(page_server + "?lesson=gans-in-45-minutes")
+    goto_first(page, page_server + "?lesson=gans-in-45-minutes")
     expect(page.locator("#lesson-step")).to_contain_text("GANs in 45 minutes", timeout=90_000)
     page.goto(page_server)
     for tab in ("GAN", "VAE", "Text", "Training"):
