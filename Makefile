@@ -36,7 +36,7 @@ run: setup
 # threads: 15 to 18 min of tests here against 18 min 45 s in one process (TEST_WORKERS=0).
 TEST_WORKERS ?= 2
 test: setup-dev
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: setup-dev
 	$(PY) bench/gan_bench.py && $(PY) bench/vae_bench.py && $(PY) bench/text_bench.py && $(PY) bench/training_bench.py

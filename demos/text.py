@@ -131,6 +131,7 @@ class TextTab:
             answer["decode_path"] = report.kernel
             answer["decode_tokens_per_second"] = {k: round(v, 1) for k, v in report.tokens_per_second.items()}
             answer["rejected_paths"] = report.rejected
+            answer["decode_path_remembered"] = report.remembered  # measured at an earlier start on this machine
         return json.dumps(answer)
 
     def status_banner(self, name):

@@ -53,7 +53,9 @@ class KernelReport:
     tokens_per_second: dict[str, float]  # kernel -> its decode speed in the race between the paths that passed
     rejected: dict[str, str]  # kernel -> why it was not used
     load_seconds: float = 0.0
-    remembered: bool = False  # the speed ranking was this machine's earlier measurement (the check still ran)
+    # True: the screening and race were this machine's earlier measurement (tokens_per_second and rejected are
+    # theirs), and only the chosen path's accuracy check ran at this load
+    remembered: bool = False
 
 
 def _interleave_rotary_rows(weight: torch.Tensor, heads: int, head_dim: int) -> torch.Tensor:
@@ -417,10 +419,14 @@ def _choice_key(model, check_ids: list[int], names: list[str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _remembered(choices_file: Path | None, key: str) -> str | None:
+def _remembered(choices_file: Path | None, key: str) -> dict | None:
+    """This machine's earlier measurement for `key`: {"kernel", "tokens_per_second", "rejected", "when"}, or None."""
     try:
-        return json.loads(Path(choices_file).read_text(encoding="utf-8"))[key]["kernel"]
-    except (OSError, ValueError, KeyError, TypeError):
+        entry = json.loads(Path(choices_file).read_text(encoding="utf-8"))[key]
+        speeds = {str(name): float(value) for name, value in dict(entry.get("tokens_per_second", {})).items()}
+        rejected = {str(name): str(why) for name, why in dict(entry.get("rejected", {})).items()}
+        return {"kernel": str(entry["kernel"]), "tokens_per_second": speeds, "rejected": rejected}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -432,7 +438,12 @@ def _remember(choices_file: Path, key: str, report: KernelReport) -> None:
             choices = {}
     except (OSError, ValueError):
         choices = {}
-    choices[key] = {"kernel": report.kernel, "tokens_per_second": report.tokens_per_second, "when": time.time()}
+    choices[key] = {
+        "kernel": report.kernel,
+        "tokens_per_second": report.tokens_per_second,
+        "rejected": report.rejected,
+        "when": time.time(),
+    }
     try:
         choices_file.parent.mkdir(parents=True, exist_ok=True)
         partial = choices_file.with_name(f"{choices_file.name}.{os.getpid()}.partial")
@@ -468,13 +479,22 @@ def load_fast_llama(
         # ranking is a property of the machine, accuracy is checked every time); any doubt measures afresh.
         key = _choice_key(model, check_ids, names)
         remembered = _remembered(choices_file, key)
-        if remembered in names:
+        if remembered is not None and remembered["kernel"] in names:
+            path = remembered["kernel"]
             reference = reference_log_probs(model, check_ids)
-            fast = FastLlama(model, remembered)
+            fast = FastLlama(model, path)
             change, kl = compare_to_reference(fast, reference, check_ids)
             if abs(change) <= SELF_CHECK_MAX_PERPLEXITY_CHANGE and kl <= SELF_CHECK_MAX_MEAN_KL_NATS:
-                seconds = time.perf_counter() - started
-                fast.report = KernelReport(remembered, False, {}, {remembered: (change, kl)}, {}, {}, seconds, True)
+                fast.report = KernelReport(
+                    path,
+                    False,
+                    {},
+                    {path: (change, kl)},
+                    remembered["tokens_per_second"],  # the race as measured then
+                    remembered["rejected"],
+                    time.perf_counter() - started,
+                    True,
+                )
                 return fast
     timings: dict[str, float] = {}
     if len(names) > 1 and device.type == "cpu":

@@ -1,5 +1,6 @@
 """Shared fixtures: tiny models for fast unit tests, the shared data directory, the shipped checkpoints."""
 
+import json
 import os
 import time
 from pathlib import Path
@@ -74,3 +75,21 @@ def pytest_runtest_protocol(item, nextitem):
 
 def pytest_sessionstart(session):
     (ARTIFACTS / "timeline.tsv").unlink(missing_ok=True)
+
+
+FILE_SECONDS = Path(__file__).with_name("file_seconds.json")  # written by bench/test_balance.py from a full run
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Longest test files first (their last measured seconds), so that with two workers and --dist loadfile no long
+    file starts last and leaves one core idle at the end. The order is the same on every worker, as xdist needs."""
+    try:
+        seconds = json.loads(FILE_SECONDS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    position = {}
+    for index, item in enumerate(items):
+        position.setdefault(item.nodeid.split("::", 1)[0], index)
+    items.sort(
+        key=lambda item: (-seconds.get(item.nodeid.split("::", 1)[0], 5.0), position[item.nodeid.split("::", 1)[0]])
+    )

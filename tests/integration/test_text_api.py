@@ -171,6 +171,7 @@ def test_a_fresh_server_answers_at_once_and_says_the_model_is_loading(client):
         assert updates[-1][0].strip(), "then the text streams"
         ready = json.loads(fresh.predict(SMOL, api_name="/text_status"))
         assert ready["state"] == "ready" and ready["decode_path"] in ready["decode_tokens_per_second"]
+        assert isinstance(ready["decode_path_remembered"], bool)
     finally:
         process.terminate()
         process.wait(timeout=20)
