@@ -159,3 +159,36 @@ def test_an_infogan_draws_the_chosen_category_and_others_are_refused():
         with pytest.raises(ValueError, match="no InfoGAN code head"):
             tiny_gan().discriminator(own, with_codes=True)
         assert gan.discriminator.code_logits(own).shape == (6, 10)
+
+
+def test_the_gan_tab_offers_an_infogans_categories(tmp_path):
+    """The GAN tab with an InfoGAN checkpoint (trained with --info-codes): the picker becomes the category, a grid
+    of one category moves every latent to it, and "0-9 in turn" lays the categories out in columns."""
+    import numpy as np
+    from PIL import Image
+
+    from demos.gan import MIXED, GANTab
+    from genmodels.checkpoints import save_checkpoint
+    from genmodels.registry import Registry
+    from tests.conftest import card_for
+
+    torch.manual_seed(0)
+    save_checkpoint(
+        GAN(GANConfig(z_dim=16, g_channels=4, d_channels=4, info_codes=10)), tmp_path / "info", card_for("gan")
+    )
+    tab = GANTab(Registry(roots=(tmp_path,), device="cpu"))
+    picker, info = tab.model_info("info")
+    assert picker["visible"] and picker["label"] == "Category (InfoGAN, found without labels)"
+    assert "An InfoGAN" in info
+
+    def grid(digit):
+        picture, notice = tab.sample("info", 9, 10, digit, 1.0, False, 0, 0, 0, 0, 0)
+        return np.asarray(Image.open(picture).convert("L")), notice
+
+    in_turn, _ = grid(MIXED)
+    three, notice = grid("3")
+    assert "unconditional" not in notice
+    tile = 28 * 3 + 2  # each tile is upscaled 3x with 2-pixel gaps; tile 3 has the same latent and category in both
+    corner = (slice(2, tile), slice(2 + 3 * tile, 4 * tile))  # 10 tiles: 4 columns, so tile 3 ends the first row
+    assert np.array_equal(three[corner], in_turn[corner])
+    assert not np.array_equal(three, in_turn)
