@@ -74,9 +74,13 @@ def _sampler(family: str, model):
         )
     if family == "vae":
         from .sampling import seeded_latents
-        from .vae_pipeline import decode
+        from .vae_pipeline import decode, prior_codes
 
-        return lambda seed, count: (decode(model, seeded_latents(seed, count, model.config.latent_dim)) * 2 - 1, None)
+        def vae(seed: int, count: int):
+            codes = prior_codes(model, seeded_latents(seed, count, model.config.latent_dim))
+            return decode(model, codes) * 2 - 1, None
+
+        return vae
     if family == "diffusion":
         from .diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, sample
 

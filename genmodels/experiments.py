@@ -16,7 +16,7 @@ from .gan_pipeline import discriminator_scores, generate, interpolation_latents,
 from .metrics import classify, diversity
 from .sampling import interpolate, seeded_latents
 from .vae import VAE, posterior_kl
-from .vae_pipeline import crossfade, decode, encode, prior_samples
+from .vae_pipeline import crossfade, decode, encode, prior_codes, prior_samples
 
 
 def half_tone_fraction(images: torch.Tensor) -> list[float]:
@@ -161,19 +161,20 @@ class FarOut:
 @torch.inference_mode()
 def far_outside_prior(vae: VAE, judge, seed: int, radii=(1.0, 2.0, 4.0, 8.0), directions: int = 6) -> FarOut:
     """Decode the same random directions at growing distances from the prior's centre (coordinates kept within
-    the decoder's bound of 10)."""
+    the decoder's bound of 10). The distances are measured in the prior's standard noise u; a model with a learned
+    prior decodes where its flow takes u, and log p(z) is that prior's density there."""
     dim = vae.config.latent_dim
     unit = seeded_latents(seed, directions, dim)
     unit = unit / unit.norm(dim=1, keepdim=True)
     rows, confidence, half_tone, log_prior = [], [], [], []
     for radius in radii:
-        z = (unit * radius * math.sqrt(dim)).clamp(-10, 10)
+        z = prior_codes(vae, (unit * radius * math.sqrt(dim)).clamp(-10, 10))
         images = decode(vae, z)
         probabilities, _ = classify(judge, images * 2 - 1)
         rows.append(images)
         confidence.append(round(float(probabilities.max(dim=1).values.mean()), 4))
         half_tone.append(round(sum(half_tone_fraction(images)) / directions, 4))
-        log_prior.append(round(float((-0.5 * (z.square() + math.log(2 * math.pi))).sum(dim=1).mean()), 2))
+        log_prior.append(round(float(vae.log_prior(z.to(next(vae.parameters()).device)).mean()), 2))
     return FarOut(list(radii), torch.cat(rows), confidence, half_tone, log_prior)
 
 

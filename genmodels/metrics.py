@@ -163,7 +163,6 @@ def importance_weighted_nats(
     """
     device = next(vae.parameters()).device
     rng = torch.Generator("cpu").manual_seed(seed)
-    log_2pi = math.log(2 * math.pi)
     total = 0.0
     for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size].to(device)  # (B, 1, 28, 28)
@@ -174,7 +173,7 @@ def importance_weighted_nats(
         logits = vae.decode_logits(z.flatten(0, 1)).view(len(x), samples, -1)  # (B*K, 1, 28, 28) -> (B, K, 784)
         targets = x.flatten(1)[:, None].expand_as(logits)  # (B, K, 784)
         log_likelihood = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").sum(2)  # (B, K)
-        log_prior = -0.5 * (z.square() + log_2pi).sum(2)  # (B, K)
+        log_prior = vae.log_prior(z)  # (B, K): N(0, I), or the model's learned prior
         log_weights = (log_likelihood + log_prior - log_posterior).double()
         bound = torch.logsumexp(log_weights, dim=1) - math.log(samples)  # (B,)
         total -= bound.sum().item()

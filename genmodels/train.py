@@ -254,6 +254,7 @@ def train_vae(args) -> None:
         blocks=args.blocks,
         dropout=args.dropout,
         flow_steps=args.flow_steps,
+        prior_flow_steps=args.prior_flow_steps,
     )
     train_config = VAETrainConfig(
         steps=args.steps,
@@ -287,7 +288,8 @@ def train_vae(args) -> None:
     print(metrics)
     rows = [
         f"| reconstruction (Bernoulli negative log-likelihood) | {metrics['reconstruction_nats']:.2f} |",
-        f"| KL(q(z given x) to the N(0, I) prior) | {metrics['kl_nats']:.2f} |",
+        f"| KL(q(z given x) to the {'learned' if args.prior_flow_steps else 'N(0, I)'} prior) "
+        f"| {metrics['kl_nats']:.2f} |",
         f"| negative ELBO (reconstruction + KL, with β = 1) | {metrics['negative_elbo_nats']:.2f} |",
     ]
     if samples:
@@ -316,6 +318,12 @@ def train_vae(args) -> None:
             f"a posterior of a diagonal Gaussian followed by {args.flow_steps} affine coupling steps conditioned on "
             "the image (a normalizing flow, so the KL term is estimated from the posterior sample), "
             if args.flow_steps
+            else ""
+        )
+        + (
+            f"a learned prior of N(0, I) pushed through {args.prior_flow_steps} affine coupling steps (a flow prior, "
+            "trained with the rest), "
+            if args.prior_flow_steps
             else ""
         )
         + f"trained to minimise reconstruction + β·KL with β = {args.beta:g}"
@@ -755,6 +763,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--blocks", type=int, default=0, help="VAE residual blocks at each resolution (0: plain)")
     parser.add_argument(
         "--flow-steps", type=int, default=0, help="VAE: affine coupling steps after the Gaussian posterior (0: none)"
+    )
+    parser.add_argument(
+        "--prior-flow-steps", type=int, default=0, help="VAE: affine coupling steps of a learned prior (0: N(0, I))"
     )
     parser.add_argument("--lr-schedule", choices=VAE_LR_SCHEDULES, default="constant", help="VAE learning rate")
     parser.add_argument(

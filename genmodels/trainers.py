@@ -514,8 +514,10 @@ class VAETrainer(Trainer):
 
     @torch.no_grad()
     def preview(self) -> torch.Tensor:
-        """Decoded fixed prior samples, mapped to [-1, 1] like every preview."""
-        return self._exported_weights().decode(self.fixed_z).cpu() * 2 - 1
+        """Decoded fixed prior samples (through the learned prior, if the model has one), mapped to [-1, 1] like
+        every preview."""
+        vae = self._exported_weights()
+        return vae.decode(vae.prior_latents(self.fixed_z)).cpu() * 2 - 1
 
     def _exported_weights(self) -> torch.nn.Module:
         return self.ema if self.ema is not None else _unwrap(self.vae)

@@ -4,6 +4,11 @@ The posterior q(z|x) is a diagonal Gaussian N(mu, sigma^2), or, with flow_steps 
 flow_steps affine coupling steps conditioned on the image (a normalizing flow, Rezende and Mohamed 2015; Dinh et al.
 2017), which can bend and tilt the posterior to fit the true one more closely. The flow's KL term has no closed form,
 so it is estimated from the posterior sample: log q(z|x) - log p(z).
+
+The prior p(z) is N(0, I), or, with prior_flow_steps > 0, a learned one: N(0, I) pushed through affine coupling
+steps, z = f(u) with u ~ N(0, I) (a flow prior, as in Chen et al. 2017's variational lossy autoencoder). It can
+follow the shape the codes of real digits take instead of forcing them into one round ball, which lowers the KL
+term. Its density is log N(f^-1(z)) + log|det d f^-1 / dz|, and sampling it maps standard noise u through f.
 """
 
 import math
@@ -26,6 +31,8 @@ class VAEConfig:
     flow_steps: int = 0  # affine coupling steps after the Gaussian posterior (0: the plain diagonal Gaussian)
     flow_context: int = 32  # with a flow: the encoder's extra outputs that describe the image to each step
     flow_hidden: int = 64  # with a flow: the width of each step's two-layer network
+    prior_flow_steps: int = 0  # affine coupling steps of a learned prior (0: the N(0, I) prior)
+    prior_flow_hidden: int = 128  # with a learned prior: the width of each step's two-layer network
 
 
 LOG_2PI = math.log(2 * math.pi)
@@ -56,11 +63,20 @@ class AffineCoupling(nn.Module):
         nn.init.zeros_(self.net[-1].weight)
         nn.init.zeros_(self.net[-1].bias)
 
+    def _scale_shift(self, z: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scale, shift = self.net(torch.cat([z * (1 - self.mask), context], dim=1)).chunk(2, dim=1)
+        return torch.tanh(scale) * self.mask, shift  # at most a factor e per step, only on this step's dimensions
+
     def forward(self, z: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """z (N, D), context (N, C) -> the moved z (N, D) and log|det| of the step (N,)."""
-        scale, shift = self.net(torch.cat([z * (1 - self.mask), context], dim=1)).chunk(2, dim=1)
-        scale = torch.tanh(scale) * self.mask  # at most a factor e per step, only on this step's dimensions
+        scale, shift = self._scale_shift(z, context)
         return z * (1 - self.mask) + self.mask * (z * scale.exp() + shift), scale.sum(dim=1)
+
+    def inverse(self, y: torch.Tensor, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The step undone: y (N, D) -> the z (N, D) that forward() moves to y, and log|det| of the inverse (N,).
+        The dimensions the step leaves alone are the same in y and z, so the same scale and shift are recomputed."""
+        scale, shift = self._scale_shift(y, context)
+        return y * (1 - self.mask) + self.mask * ((y - shift) * (-scale).exp()), -scale.sum(dim=1)
 
 
 class VAE(
@@ -96,6 +112,10 @@ class VAE(
             AffineCoupling(config.latent_dim, config.flow_context, config.flow_hidden, step % 2)
             for step in range(config.flow_steps)
         )  # empty without a flow, so plain models' weight names stay as they were
+        self.prior_flow = nn.ModuleList(
+            AffineCoupling(config.latent_dim, 0, config.prior_flow_hidden, step % 2)
+            for step in range(config.prior_flow_steps)
+        )  # empty with the N(0, I) prior
         self.decoder = nn.Sequential(
             nn.Linear(config.latent_dim, hidden),
             nn.ReLU(),
@@ -143,6 +163,24 @@ class VAE(
             z, log_q = flat.view(z.shape), log_q - log_det.view(log_q.shape)
         return z, log_q
 
+    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z) in nats for codes z (..., D): N(0, I), or the learned flow prior's density."""
+        flat = z.reshape(-1, z.shape[-1])
+        log_det = torch.zeros(len(flat), device=z.device, dtype=z.dtype)
+        no_context = flat[:, :0]
+        for step in reversed(self.prior_flow):
+            flat, step_log_det = step.inverse(flat, no_context)
+            log_det = log_det + step_log_det
+        return (-0.5 * (flat.square() + LOG_2PI).sum(1) + log_det).view(z.shape[:-1])
+
+    def prior_latents(self, u: torch.Tensor) -> torch.Tensor:
+        """Draws of the prior from standard noise u (B, D): u itself for N(0, I), else f(u) through the learned
+        prior's steps. Every sampler goes through here, so the same noise gives the same codes."""
+        no_context = u[:, :0]
+        for step in self.prior_flow:
+            u, _ = step(u, no_context)
+        return u
+
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """The code a picture of the latent space shows for each image (B, latent_dim): the posterior mean mu, or,
         with a flow, where the flow takes it (the image of the Gaussian's centre)."""
@@ -157,16 +195,15 @@ class VAE(
 
     def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstruction logits for the posterior sample z that the noise eps (B, latent_dim) picks, and the KL
-        term per image (B,): in closed form for the Gaussian posterior, log q(z|x) - log p(z) with a flow.
+        term per image (B,): in closed form for the Gaussian posterior and N(0, I) prior, else log q(z|x) - log p(z).
 
         Training goes through forward() so that wrappers such as DistributedDataParallel see the whole step.
         """
-        if not len(self.flow):
+        if not len(self.flow) and not len(self.prior_flow):
             mu, logvar = self.encode(x)
             return self.decode_logits(mu + torch.exp(0.5 * logvar) * eps), kl_divergence(mu, logvar)
         z, log_q = self.posterior_sample(x, eps)
-        log_prior = -0.5 * (z.square() + LOG_2PI).sum(1)
-        return self.decode_logits(z), log_q - log_prior
+        return self.decode_logits(z), log_q - self.log_prior(z)
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -181,13 +218,13 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def posterior_kl(vae: "VAE", x: torch.Tensor, samples: int = 64, generator: torch.Generator | None = None):
-    """KL(q(z|x) || N(0, I)) per image (B,) in nats: exact for a Gaussian posterior, else the mean over `samples`
-    draws of log q(z|x) - log p(z) (noise from `generator`)."""
-    if not len(vae.flow):
+    """KL(q(z|x) || p(z)) per image (B,) in nats: exact for a Gaussian posterior and the N(0, I) prior, else the
+    mean over `samples` draws of log q(z|x) - log p(z) (noise from `generator`)."""
+    if not len(vae.flow) and not len(vae.prior_flow):
         return kl_divergence(*vae.encode(x))
     eps = torch.randn(len(x), samples, vae.config.latent_dim, generator=generator).to(x.device)
     z, log_q = vae.posterior_sample(x, eps)
-    return (log_q + 0.5 * (z.square() + LOG_2PI).sum(-1)).mean(1)
+    return (log_q - vae.log_prior(z)).mean(1)
 
 
 def vae_losses(

@@ -100,7 +100,16 @@ def map_point(x_pixels: float, y_pixels: float, size_pixels: float, extent: floa
 
 
 def prior_samples(vae: VAE, seed: int, count: int) -> torch.Tensor:
-    """`count` images decoded from seeded draws of the N(0, I) prior: same seed, same digits."""
+    """`count` images decoded from seeded draws of the model's prior (N(0, I), or its learned prior): same seed,
+    same digits."""
     _check(isinstance(seed, int) and 0 <= seed <= MAX_SEED, f"seed must be a whole number from 0 to {MAX_SEED}")
     _check(isinstance(count, int) and 1 <= count <= 64, "count must be 1 to 64")
-    return decode(vae, seeded_latents(seed, count, vae.config.latent_dim))
+    return decode(vae, prior_codes(vae, seeded_latents(seed, count, vae.config.latent_dim)))
+
+
+@torch.inference_mode()
+def prior_codes(vae: VAE, noise: torch.Tensor) -> torch.Tensor:
+    """Codes (B, latent_dim) of the model's prior for standard noise (B, latent_dim): the noise itself under the
+    N(0, I) prior, or where a learned prior's flow takes it, kept within ±MAX_LATENT_VALUE."""
+    codes = vae.prior_latents(noise.float().to(_device(vae))).float().cpu()
+    return codes.clamp(-MAX_LATENT_VALUE, MAX_LATENT_VALUE)

@@ -346,6 +346,108 @@ def test_a_flow_models_posteriors_and_kl_are_read_from_its_samples():
     assert torch.allclose(posterior_kl(plain, x), kl_divergence(*plain.encode(x))), "exact without a flow"
 
 
+def prior_flow_vae(latent_dim=2, flow_steps=0, prior_steps=3):
+    """A VAE with a learned prior whose couplings are moved away from the identity they start as."""
+    torch.manual_seed(0)
+    config = VAEConfig(latent_dim=latent_dim, channels=4, hidden=16, flow_steps=flow_steps)
+    config.prior_flow_steps, config.prior_flow_hidden = prior_steps, 8
+    vae = VAE(config).eval()
+    with torch.no_grad():
+        for step in [*vae.flow, *vae.prior_flow]:
+            step.net[-1].weight.normal_(0, 0.5)
+            step.net[-1].bias.normal_(0, 0.5)
+    return vae
+
+
+@pytest.mark.parametrize("latent_dim", [1, 2, 5])
+def test_the_learned_prior_is_the_density_of_its_own_samples(latent_dim):
+    """log p(z) must be the change of variables of the prior's sampler z = f(u): log N(u) - log|det df/du|, with
+    the Jacobian by autograd; and f's inverse inside log_prior must undo the sampler exactly."""
+    vae = prior_flow_vae(latent_dim)
+    u = torch.randn(6, latent_dim, generator=torch.Generator().manual_seed(1))
+    z = vae.prior_latents(u)
+    assert not torch.allclose(z, u), "the prior moved its noise"
+    log_p = vae.log_prior(z)
+    for k in range(len(u)):
+        jacobian = torch.autograd.functional.jacobian(lambda e: vae.prior_latents(e[None])[0], u[k])
+        expected = -0.5 * (u[k].square() + math.log(2 * math.pi)).sum() - torch.logdet(jacobian)
+        assert torch.allclose(log_p[k], expected, atol=1e-4), (k, log_p[k], expected)
+    back = z
+    for step in reversed(vae.prior_flow):
+        back, _ = step.inverse(back, back[:, :0])
+    assert torch.allclose(back, u, atol=1e-5)
+    assert vae.log_prior(z[None].expand(3, -1, -1)).shape == (3, 6), "any leading shape"
+
+
+def test_the_learned_prior_integrates_to_one_and_a_new_one_is_the_standard_normal():
+    vae = prior_flow_vae(2)
+    grid = torch.linspace(-14, 14, 561)
+    points = torch.cartesian_prod(grid, grid)
+    with torch.no_grad():
+        mass = vae.log_prior(points).exp().sum() * (grid[1] - grid[0]) ** 2
+    assert abs(float(mass) - 1) < 2e-3, mass
+    fresh = VAE(VAEConfig(latent_dim=3, channels=4, hidden=16, prior_flow_steps=2))
+    z = torch.randn(5, 3)
+    assert torch.allclose(fresh.prior_latents(z), z)
+    assert torch.allclose(fresh.log_prior(z), -0.5 * (z.square() + math.log(2 * math.pi)).sum(1))
+    plain = tiny_vae()
+    assert len(plain.prior_flow) == 0 and not any(name.startswith("prior_flow") for name in plain.state_dict())
+
+
+@pytest.mark.parametrize("flow_steps", [0, 2])
+def test_a_learned_priors_kl_and_bounds_use_its_density(flow_steps):
+    from genmodels.metrics import importance_weighted_nats
+
+    vae = prior_flow_vae(2, flow_steps=flow_steps)
+    x = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(1)).round()
+    losses = vae_losses(vae, x, 1.0, torch.Generator().manual_seed(2))
+    eps = torch.randn(6, 2, generator=torch.Generator().manual_seed(2))
+    z, log_q = vae.posterior_sample(x, eps)
+    assert torch.allclose(losses["kl"], (log_q - vae.log_prior(z)).mean(), atol=1e-5)
+    standard = -0.5 * (z.square() + math.log(2 * math.pi)).sum(1)
+    assert not torch.allclose(vae.log_prior(z), standard), "not the N(0, I) prior's KL"
+    assert posterior_kl(vae, x, samples=4000, generator=torch.Generator().manual_seed(0)).min() > 0
+    assert importance_weighted_nats(vae, x, samples=200, seed=7) < importance_weighted_nats(vae, x, samples=1, seed=7)
+
+
+def test_prior_samples_previews_and_far_out_codes_go_through_the_learned_prior():
+    from genmodels.experiments import far_outside_prior
+    from genmodels.sampling import seeded_latents
+    from genmodels.vae_pipeline import prior_codes
+
+    vae = prior_flow_vae(4)
+    noise = seeded_latents(5, 3, 4)
+    expected = decode(vae, vae.prior_latents(noise).detach())
+    assert torch.allclose(prior_samples(vae, 5, 3), expected)
+    assert not torch.allclose(prior_samples(vae, 5, 3), decode(vae, noise)), "not the N(0, I) codes"
+    assert prior_codes(vae, noise * 1e3).abs().max() <= 10, "codes stay within the decoder's bound"
+    from genmodels.classifier import ClassifierConfig, MNISTClassifier
+
+    judge = MNISTClassifier(ClassifierConfig()).eval()
+    far = far_outside_prior(vae, judge, seed=1, radii=(1.0, 8.0), directions=2)
+    assert far.log_prior[1] < far.log_prior[0]
+    trainer = VAETrainer(vae.config, VAETrainConfig(steps=2, batch_size=4, preview_count=3), torch.rand(8, 1, 28, 28))
+    with torch.no_grad():
+        fixed = trainer.vae.decode(trainer.vae.prior_latents(trainer.fixed_z)) * 2 - 1
+    assert torch.allclose(trainer.preview(), fixed)
+
+
+def test_a_learned_prior_trains_with_the_rest_and_round_trips_through_a_checkpoint(tmp_path):
+    x = torch.zeros(6, 1, 28, 28)
+    for index in range(6):
+        x[index, 0, 6 + 6 * (index % 3) : 10 + 6 * (index % 3), 4:24] = 1.0
+    config = VAEConfig(latent_dim=2, channels=4, hidden=16, prior_flow_steps=2)
+    trainer = VAETrainer(config, VAETrainConfig(steps=60, batch_size=6, lr=1e-2), x)
+    losses = [event.losses["loss"] for event in trainer.run()]
+    assert sum(losses[-5:]) < 0.5 * sum(losses[:5])
+    trained = trainer.export()
+    assert any(step.net[-1].weight.abs().sum() > 0 for step in trained.prior_flow), "the prior itself trained"
+    trained.save_pretrained(str(tmp_path / "model"))
+    loaded = load_checkpoint(VAE, tmp_path / "model")
+    z = torch.randn(4, 2)
+    assert torch.allclose(loaded.log_prior(z), trained.log_prior(z))
+
+
 def test_decoding_many_codes_goes_in_passes_with_the_same_images(monkeypatch):
     from genmodels import vae_pipeline
 
