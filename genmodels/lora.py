@@ -17,6 +17,7 @@ from torch import nn
 
 from .checkpoints import atomic_replace_dir
 from .data import split_text
+from .imports import names
 from .smollm import CACHE_DIR
 from .trainers import Trainer, _seeded_init, _warmup_cosine
 
@@ -44,7 +45,7 @@ class LoRATrainConfig:
 
 def load_base(folder: Path = CACHE_DIR):
     """(SmolLM2 in float32 on the CPU, its tokenizer) from the converted cache (genmodels.smollm.prepare)."""
-    from transformers import AutoModelForCausalLM
+    AutoModelForCausalLM = names("transformers", "AutoModelForCausalLM")
 
     tokenizer = load_tokenizer(folder)
     model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32, local_files_only=True)
@@ -53,7 +54,7 @@ def load_base(folder: Path = CACHE_DIR):
 
 def load_tokenizer(folder: Path = CACHE_DIR):
     """SmolLM2's tokenizer alone (what checking a text needs), from the converted cache."""
-    from transformers import PreTrainedTokenizerFast
+    PreTrainedTokenizerFast = names("transformers", "PreTrainedTokenizerFast")
 
     folder = Path(folder)
     if not (folder / "model.safetensors").is_file():
@@ -82,12 +83,12 @@ class AdapterView(nn.Module):
         object.__setattr__(self, "peft_model", peft_model)  # not a submodule: its state dict would hold the base
 
     def state_dict(self, *args, **kwargs):
-        from peft import get_peft_model_state_dict
+        get_peft_model_state_dict = names("peft", "get_peft_model_state_dict")
 
         return {k: v.detach() for k, v in get_peft_model_state_dict(self.peft_model).items()}
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        from peft import set_peft_model_state_dict
+        set_peft_model_state_dict = names("peft", "set_peft_model_state_dict")
 
         result = set_peft_model_state_dict(self.peft_model, dict(state_dict))
         unexpected = getattr(result, "unexpected_keys", [])
@@ -104,7 +105,7 @@ class LoRATrainer(Trainer):
     """Fine-tunes SmolLM2 with LoRA on random windows of token ids: AdamW, warm-up then cosine decay."""
 
     def __init__(self, train_config: LoRATrainConfig, train_ids: torch.Tensor, base=None):
-        from peft import LoraConfig, get_peft_model
+        LoraConfig, get_peft_model = names("peft", "LoraConfig", "get_peft_model")
 
         if len(train_ids) <= train_config.sequence_length + 1:
             raise ValueError(f"the training text must be longer than {train_config.sequence_length + 1} tokens")
@@ -203,7 +204,9 @@ def load_merged(folder: Path, base_dir: Path = CACHE_DIR):
 
     The weights are read only from adapter_model.safetensors (never a pickle), and must be exactly the adapter's.
     """
-    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+    LoraConfig, get_peft_model, set_peft_model_state_dict = names(
+        "peft", "LoraConfig", "get_peft_model", "set_peft_model_state_dict"
+    )
 
     folder = Path(folder)
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))

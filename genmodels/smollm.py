@@ -57,7 +57,10 @@ def fetch_gguf(workdir: Path) -> Path:
 def convert(gguf_path: Path, out_dir: Path) -> None:
     """GGUF -> plain float32 transformers checkpoint (config, safetensors, tokenizer) written atomically."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .imports import names
+
+    AutoModelForCausalLM, AutoTokenizer = names("transformers", "AutoModelForCausalLM", "AutoTokenizer")
 
     folder, name = str(gguf_path.parent), gguf_path.name
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)

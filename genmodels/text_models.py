@@ -211,7 +211,11 @@ class TextModels:
             return CharModel(self.registry.load(name, "chargpt"))
         if name in self.registry.names("lora"):
             return self._build_adapter(name)
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
+        from .imports import names
+
+        AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast = names(
+            "transformers", "AutoConfig", "AutoModelForCausalLM", "AutoTokenizer", "PreTrainedTokenizerFast"
+        )
 
         source = str(self.smollm_dir) if name == SMOLLM else name
         local = name == SMOLLM or self._cached_on_disk(name)
