@@ -267,7 +267,7 @@ class VAETab:
         return picture, notices.markdown() + f"z = {code_text(z[0])}"
 
     def prior(self, name, seed, count):
-        """Fresh digits decoded from the N(0, I) prior."""
+        """Fresh digits decoded from the model's prior (N(0, I), or its learned prior)."""
         notices = Notices()
         vae = self._model(name)
         seed = integer(seed, "Seed", 0, MAX_SEED, notices)

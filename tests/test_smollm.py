@@ -102,10 +102,12 @@ def test_each_forced_path_runs_and_the_self_check_judges_it_truly(reference, mon
     monkeypatch.setenv("GENLAB_LM_KERNEL", path)
     fast = load_fast_llama(model, tokenizer.encode(SELF_CHECK_TEXT))
     assert fast.kernel == path and fast.report.forced
-    token_lists = [tokenizer(text).input_ids for text in GUARD_TEXTS]
-    ratio = decode_path_perplexity(fast, token_lists) / reference_perplexity(model, token_lists)
     change, kl = fast.report.checks[path]
     if abs(change) <= SELF_CHECK_MAX_PERPLEXITY_CHANGE and kl <= SELF_CHECK_MAX_MEAN_KL_NATS:
+        # A path the check passes must keep the guard texts within 1% too. (A path it rejects is never served, so
+        # its guard-text perplexity is not measured: through int4-dynamic's x86 reference kernel that took 16 s.)
+        token_lists = [tokenizer(text).input_ids for text in GUARD_TEXTS]
+        ratio = decode_path_perplexity(fast, token_lists) / reference_perplexity(model, token_lists)
         assert abs(ratio - 1) < 0.01, (path, ratio)
     # Every path, even one the check would reject, still knows the obvious continuation among its top five.
     logits = fast.forward(tokenizer.encode("The capital of France is"), KVCache())

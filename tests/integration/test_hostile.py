@@ -184,9 +184,9 @@ ENDPOINTS = [
 # The text endpoints check their numbers (token counts, sampling settings, seeds) before any model sees them, the same
 # way for every model, and a hostile token count clamps to the most tokens a request may ask for, which SmolLM2
 # takes half a minute to write on one core. So hostile numbers go to the character-level model. So does the huge
-# prompt, cut to its last 20,000 characters, whose SmolLM2 prefill takes a quarter of a minute, except for
-# text_complete, which keeps SmolLM2's longest prompt under the memory watch here. Texts, switches and model names
-# still meet SmolLM2 (its tokenizer and chat template), and bench/memory_bench.py measures SmolLM2 with every value.
+# prompt, cut to its last 20,000 characters (the same cut for every model; test_text_api.py checks it), whose
+# SmolLM2 prefill takes a quarter of a minute. Texts, switches and model names still meet SmolLM2 (its tokenizer
+# and chat template), and bench/memory_bench.py measures SmolLM2's memory with every value, its longest prompt too.
 LONG_TEXT_ENDPOINTS = ("text_generate", "text_complete", "text_next_token")
 CHAR_MODEL = "chargpt-shakespeare"
 
@@ -226,9 +226,7 @@ def test_every_parameter_meets_hostile_values(hostile, api_name):
             data = list(valid)
             data[index] = value
             kind = parameter["python_type"]["type"]
-            if api_name in LONG_TEXT_ENDPOINTS and (
-                kind in ("float", "int") or (value is HUGE_TEXT and api_name != "text_complete")
-            ):
+            if api_name in LONG_TEXT_ENDPOINTS and (kind in ("float", "int") or value is HUGE_TEXT):
                 data[0] = CHAR_MODEL  # the same checks, in a fraction of the time
             rest = hostile.rss_mb()  # the level at rest just before this request
             with MemoryWatch(hostile) as watch:

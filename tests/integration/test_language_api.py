@@ -144,7 +144,7 @@ PASTED = "\n".join(
 
 def test_lora_fine_tunes_smollm_stops_resumes_then_writes_in_the_text_tab(server):
     client = Client(server, verbose=False)
-    args = [*lora_settings("itest-lora", steps=6), "text pasted below", PASTED, None]
+    args = [*lora_settings("itest-lora", steps=3), "text pasted below", PASTED, None]
     job = client.submit(*args, api_name="/train_start")
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not any("Step " in str(out[5]) for out in job.outputs()):
@@ -153,10 +153,10 @@ def test_lora_fine_tunes_smollm_stops_resumes_then_writes_in_the_text_tab(server
     _, stopped = run(job)
     assert "Stopped at step" in stopped[5], stopped[5]
     stopped_at = int(stopped[5].split("Stopped at step ")[1].split(".")[0])
-    assert 0 < stopped_at < 6 and "itest-lora" in names(stopped[8])
+    assert 0 < stopped_at < 3 and "itest-lora" in names(stopped[8])
     _, final = run(client.submit(*args, api_name="/train_resume"))
     _, quality, distance, _, sample, status, *pickers = final
-    assert "Finished at step 6" in status and "itest-lora" in status
+    assert "Finished at step 3" in status and "itest-lora" in status
     assert final[1]["data"][0][0] == stopped_at + 1, "the resumed curve continues where the stopped one ended"
     rows = quality["data"] + distance["data"]
     series = {row[2] for row in rows}
@@ -164,7 +164,7 @@ def test_lora_fine_tunes_smollm_stops_resumes_then_writes_in_the_text_tab(server
     perplexity = [row[1] for row in rows if row[2] == "held-out perplexity"]
     before = [row[1] for row in rows if row[2] == "held-out perplexity before fine-tuning"]
     assert perplexity[-1] < before[-1], "the held-out perplexity fell"
-    assert "BEFORE:" in sample and "AFTER 6 STEPS:" in sample
+    assert "BEFORE:" in sample and "AFTER 3 STEPS:" in sample
     assert "itest-lora" in names(pickers[2])
     text, _ = client.predict(
         "itest-lora", "The lighthouse keeper", 8, 0, 0, 1.0, 1.0, 0, False, api_name="/text_complete"
