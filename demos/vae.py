@@ -520,6 +520,12 @@ def build(demo: gr.Blocks, registry: Registry) -> tuple[gr.Dropdown, gr.Dropdown
                     "flow), each step lowering log q(z|x) by its log-determinant; its KL term is then log q(z|x) - "
                     "log p(z) at the sample, not the closed form.",
                 ),
+                (
+                    VAE.log_prior,
+                    "vae-16d's learned prior: N(0, I) pushed through affine coupling steps (a flow prior), whose "
+                    "density is read by undoing each step; it follows the shape the codes of real digits take, so "
+                    "the KL term costs less.",
+                ),
                 (vae_losses, "The loss the VAE trainer minimises: reconstruction plus β times KL (the negative ELBO)."),
             ],
         )
