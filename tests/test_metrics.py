@@ -67,6 +67,9 @@ class StandInVAE(torch.nn.Module):
     def posterior_sample(self, x, eps):
         return eps, -0.5 * (eps.square() + math.log(2 * math.pi)).sum(-1)
 
+    def log_prior(self, z):  # N(0, I)
+        return -0.5 * (z.square() + math.log(2 * math.pi)).sum(-1)
+
     def forward(self, x, eps):  # q is the prior: the KL term is 0
         return self.decode_logits(eps), torch.zeros(len(x))
 
