@@ -36,8 +36,8 @@ run: setup
 	$(PY) app.py
 
 # Two pytest workers, each a whole test file at a time with its own servers, artifacts folder and half the CPU
-# threads, longest files first (tests/file_seconds.json, not xdist's most-tests-first order): 15 to 16 min of tests
-# here against 18 min 45 s in one process (TEST_WORKERS=0).
+# threads, longest files first (tests/file_seconds.json, not xdist's most-tests-first order): 14 min 35 s of tests
+# here; three workers took 16 min 48 s, and two workers of two threads each 15 min 46 s.
 TEST_WORKERS ?= 2
 test: setup-dev
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
