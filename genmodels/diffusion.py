@@ -17,6 +17,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 SAMPLERS = ("ddim", "ddpm")
+PREDICTIONS = ("eps", "v")
 # The sampler and guidance scale the Diffusion tab starts at and every shipped metric uses (20 steps). Measured on
 # diffusion-mnist with 500 samples: DDIM's 20 deterministic steps draw strokes about 20% too heavy (mean ink 0.159
 # against the training digits' 0.132; 100 steps: 0.142), while DDPM's stochastic steps draw them right (0.133),
@@ -32,6 +33,9 @@ class DiffusionConfig:
     num_classes: int = 10
     timesteps: int = 1000
     class_dropout: float = 0.1  # the share of training digits shown as "no class", for classifier-free guidance
+    # What the network predicts: "eps", the noise (Ho et al., 2020), or "v" = sqrt(abar) eps - sqrt(1 - abar) x0
+    # (Salimans and Ho, 2022), whose scale stays the same from pure noise to a clean digit.
+    prediction: str = "eps"
 
 
 def alpha_bars(timesteps: int) -> torch.Tensor:
@@ -76,10 +80,13 @@ class DiffusionModel(
     tags=["diffusion", "mnist", "genlab"],
     license="cc-by-sa-3.0",
 ):
-    """forward: x_t (B, 1, 28, 28), t (B,) in [0, T), y (B,) in [0, num_classes] -> predicted noise (B, 1, 28, 28)."""
+    """forward: x_t (B, 1, 28, 28), t (B,) in [0, T), y (B,) in [0, num_classes] -> predicted noise (B, 1, 28, 28),
+    or v for a v-prediction model (config.prediction)."""
 
     def __init__(self, config: DiffusionConfig):
         super().__init__()
+        if config.prediction not in PREDICTIONS:
+            raise ValueError(f"unknown prediction {config.prediction!r}: use eps or v")
         self.config = config
         c, e = config.channels, 4 * config.channels
         self.time = nn.Sequential(nn.Linear(c, e), nn.SiLU(), nn.Linear(e, e))
@@ -115,19 +122,47 @@ class DiffusionModel(
         abar = self.alpha_bar[t].view(-1, 1, 1, 1)
         return abar.sqrt() * x0 + (1 - abar).sqrt() * noise
 
+    def target(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """What the network learns to output for x_t = noised(x0, t, noise): the noise, or v."""
+        if self.config.prediction == "eps":
+            return noise
+        abar = self.alpha_bar[t].view(-1, 1, 1, 1)
+        return abar.sqrt() * noise - (1 - abar).sqrt() * x0
+
+    def clean_image_from_output(self, x: torch.Tensor, abar: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        """The clean image x0 the network's output implies at x_t (abar: that step's share of signal, a scalar
+        tensor), unclipped. From eps: x0 = (x - sqrt(1 - abar) eps) / sqrt(abar). From v (with
+        x = sqrt(abar) x0 + sqrt(1 - abar) eps): x0 = sqrt(abar) x - sqrt(1 - abar) v, which stays exact where
+        abar is nearly 0. Linear in the output, so guidance may mix outputs of either kind."""
+        if self.config.prediction == "eps":
+            return (x - (1 - abar).sqrt() * output) / abar.sqrt()
+        return abar.sqrt() * x - (1 - abar).sqrt() * output
+
 
 def diffusion_loss(
-    model: DiffusionModel, x0: torch.Tensor, y: torch.Tensor, generator: torch.Generator
+    model: DiffusionModel, x0: torch.Tensor, y: torch.Tensor, generator: torch.Generator, min_snr_gamma: float = 0.0
 ) -> torch.Tensor:
     """The simple DDPM objective: || eps - eps_theta(sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, t, y) ||^2, with a
-    random step t per image and the class dropped for config.class_dropout of them."""
+    random step t per image and the class dropped for config.class_dropout of them (v in place of eps for a
+    v-prediction model).
+
+    min_snr_gamma > 0 weights each image's error by min(SNR_t, gamma) / SNR_t for eps (/ (SNR_t + 1) for v), with
+    SNR_t = abar_t / (1 - abar_t) (Hang et al., 2023): the nearly clean steps, whose errors are easy to lower and
+    matter little to samples, stop taking the small model's capacity."""
     device = x0.device
     count = len(x0)
     t = torch.randint(model.config.timesteps, (count,), generator=generator).to(device)
     noise = torch.randn(x0.shape, generator=generator).to(device)
     dropped = torch.rand(count, generator=generator).to(device) < model.config.class_dropout
     y = torch.where(dropped, torch.full_like(y, model.null_class), y)
-    return F.mse_loss(model(model.noised(x0, t, noise), t, y), noise)
+    target = model.target(x0, t, noise)
+    if not min_snr_gamma:
+        return F.mse_loss(model(model.noised(x0, t, noise), t, y), target)
+    errors = (model(model.noised(x0, t, noise), t, y) - target).pow(2).mean(dim=(1, 2, 3))
+    abar = model.alpha_bar[t]
+    snr = abar / (1 - abar)
+    weight = snr.clamp(max=min_snr_gamma) / (snr if model.config.prediction == "eps" else snr + 1)
+    return (weight * errors).mean()
 
 
 @dataclass(frozen=True)
@@ -181,11 +216,11 @@ def sample(
         if guidance:
             both = _predict(model, torch.cat([x, x]), torch.cat([t_batch, t_batch]), torch.cat([labels, null]))
             conditional, unconditional = both.chunk(2)
-            eps = conditional + guidance * (conditional - unconditional)
+            output = conditional + guidance * (conditional - unconditional)
         else:
-            eps = _predict(model, x, t_batch, labels)
+            output = _predict(model, x, t_batch, labels)
         a_t = abar[t].float()
-        x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
+        x0 = model.clean_image_from_output(x, a_t, output).clamp(-1, 1)
         eps = (x - a_t.sqrt() * x0) / (1 - a_t).sqrt()  # consistent with the clipped prediction
         a_prev = abar[times[index + 1]].float() if index + 1 < len(times) else torch.tensor(1.0)
         if sampler == "ddim":

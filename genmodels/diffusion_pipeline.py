@@ -139,6 +139,6 @@ def forward_process(
     if label is not None:
         _check(isinstance(label, int) and 0 <= label < model.config.num_classes, "digit must be 0 to 9")
     y = torch.full((len(times),), model.null_class if label is None else label, dtype=torch.long)
-    eps = model(noisy.to(device), t.to(device), y.to(device)).float().cpu()
-    predictions = ((noisy - (1 - abar).sqrt() * eps) / abar.sqrt()).clamp(-1, 1)
+    output = model(noisy.to(device), t.to(device), y.to(device)).float().cpu()
+    predictions = model.clean_image_from_output(noisy, abar, output).clamp(-1, 1)
     return ForwardProcess(list(times), noisy, predictions, [signal_share(model, s) for s in times])

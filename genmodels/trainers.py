@@ -691,6 +691,7 @@ class DiffusionTrainConfig:
     preview_every: int = 0
     preview_count: int = 10
     preview_steps: int = 20  # DDIM steps for the previews
+    min_snr_gamma: float = 0.0  # 0: every step's error counts alike; else min-SNR-gamma weighting (diffusion_loss)
 
 
 class DiffusionTrainer(Trainer):
@@ -733,7 +734,9 @@ class DiffusionTrainer(Trainer):
             group["lr"] = self.learning_rate()
         index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.batch_rng)
         index = index.to(self.images.device)
-        loss = diffusion_loss(_unwrap(self.model), self.images[index], self.labels[index], self.noise_rng)
+        loss = diffusion_loss(
+            _unwrap(self.model), self.images[index], self.labels[index], self.noise_rng, self.config.min_snr_gamma
+        )
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)

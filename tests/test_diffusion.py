@@ -95,6 +95,78 @@ def test_a_few_training_steps_lower_the_loss():
     assert diffusion_loss(trainer.export(), images[:8], torch.arange(8), generator) > 0
 
 
+@pytest.mark.parametrize("prediction", ["eps", "v"])
+def test_the_true_target_gives_back_the_clean_digit_at_every_step(prediction):
+    model = DiffusionModel(DiffusionConfig(channels=8, timesteps=100, prediction=prediction))
+    generator = torch.Generator().manual_seed(0)
+    x0 = torch.rand(6, 1, 28, 28, generator=generator) * 2 - 1
+    noise = torch.randn(6, 1, 28, 28, generator=generator)
+    t = torch.tensor([0, 1, 40, 70, 98, 99])  # abar from nearly 1 to nearly 0
+    x, target = model.noised(x0, t, noise), model.target(x0, t, noise)
+    for i in range(6):
+        recovered = model.clean_image_from_output(x[i], model.alpha_bar[t[i]], target[i])
+        # eps divides by sqrt(abar), which loses precision where almost no signal is left; v never divides
+        tolerance = 1e-4 if prediction == "v" or t[i] < 90 else 5e-2
+        assert torch.allclose(recovered, x0[i], atol=tolerance), (prediction, int(t[i]))
+    if prediction == "eps":
+        assert torch.equal(target, noise)
+    else:  # v has unit variance at every step, where eps-prediction's x0 error grows as abar falls
+        big = torch.randn(4000, 1, 28, 28, generator=generator)
+        clean = torch.sign(torch.randn(4000, 1, 28, 28, generator=generator))
+        for step in (1, 50, 99):
+            v = model.target(clean, torch.full((4000,), step), big)
+            assert abs(float(v.std()) - 1) < 0.02
+
+
+def test_an_unknown_prediction_is_refused():
+    with pytest.raises(ValueError, match="unknown prediction 'x0'"):
+        DiffusionModel(DiffusionConfig(channels=8, prediction="x0"))
+
+
+def test_min_snr_weighting_lowers_the_weight_of_nearly_clean_steps_only():
+    torch.manual_seed(0)
+    images = torch.rand(64, 1, 28, 28) * 2 - 1
+    labels = torch.arange(64) % 10
+    for prediction in ("eps", "v"):
+        model = DiffusionModel(DiffusionConfig(channels=8, timesteps=100, prediction=prediction))
+        torch.nn.init.normal_(model.out[-1].weight, std=0.1)  # a network whose errors differ from step to step
+
+        def loss(gamma, model=model):
+            return float(diffusion_loss(model, images, labels, torch.Generator().manual_seed(3), gamma))
+
+        plain = loss(0.0)
+        if prediction == "eps":  # min(SNR, gamma) / SNR is 1 wherever SNR <= gamma: a huge gamma changes nothing
+            assert loss(1e12) == pytest.approx(plain, rel=1e-5)
+        assert loss(5.0) < plain and loss(1.0) < loss(5.0)  # weights <= 1 shrink as gamma falls
+
+
+def test_a_v_prediction_model_trains_samples_and_keeps_its_kind_through_a_checkpoint(tmp_path):
+    from genmodels.checkpoints import load_checkpoint, save_checkpoint
+    from genmodels.trainers import DiffusionTrainConfig, DiffusionTrainer
+    from tests.conftest import card_for
+
+    images = torch.zeros(64, 1, 28, 28) - 1
+    images[:, :, 8:20, 12:16] = 1
+    config = DiffusionConfig(channels=8, timesteps=100, prediction="v")
+    trainer = DiffusionTrainer(
+        config,
+        DiffusionTrainConfig(steps=60, batch_size=32, lr=3e-3, warmup_steps=5, min_snr_gamma=5.0),
+        images,
+        torch.arange(64) % 10,
+    )
+    losses = [event.losses["loss"] for event in trainer.run(threading.Event())]
+    assert sum(losses[-10:]) / 10 < 0.8 * sum(losses[:10]) / 10
+    model = trainer.export()
+    save_checkpoint(model, tmp_path / "v-model", card_for("diffusion"))
+    loaded = load_checkpoint(DiffusionModel, tmp_path / "v-model")
+    assert loaded.config.prediction == "v"
+    steps = list(sample(loaded, torch.arange(4), 10, 0.5, "ddim", torch.Generator().manual_seed(0)))
+    final = steps[-1].x
+    assert bool(torch.isfinite(final).all())
+    # the bar it learned: brighter inside the bar than outside
+    assert float(final[:, :, 8:20, 12:16].mean()) > float(final[:, :, :, :6].mean()) + 0.25
+
+
 def test_the_train_command_writes_a_checkpoint_with_its_card(capsys):
     import re
     import shutil
@@ -103,14 +175,15 @@ def test_the_train_command_writes_a_checkpoint_with_its_card(capsys):
     from genmodels.checkpoints import load_checkpoint, read_card
     from genmodels.train import main
 
-    main(["diffusion", "--dry-run", "--channels", "8"])
+    main(["diffusion", "--dry-run", "--channels", "8", "--prediction", "v", "--min-snr-gamma", "5"])
     out = Path(re.search(r"^saved (.+)$", capsys.readouterr().out, re.MULTILINE).group(1))
     try:
         model = load_checkpoint(DiffusionModel, out)
         metrics = read_card(out)["genlab_metrics"]
-        assert model.config.channels == 8 and metrics["steps"] == 6
+        assert model.config.channels == 8 and metrics["steps"] == 6 and model.config.prediction == "v"
         assert 0 <= metrics["class_accuracy"] <= 1 and metrics["ms_per_image_20_steps_guided"] > 0
-        assert "one network pass per sampling step" in (out / "README.md").read_text()
+        card = (out / "README.md").read_text()
+        assert "one network pass per sampling step" in card and "min(SNR, 5)" in card and "predicts v," in card
     finally:
         shutil.rmtree(out.parent, ignore_errors=True)  # the dry run's scratch folder
 
