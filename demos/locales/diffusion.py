@@ -123,5 +123,6 @@ ZH = {
     "steps t must be 0 to {limit} (at most {count} of them)": "步 t 必须在 0 到 {limit} 之间（最多 {count} 个）",
     "the digit must be in [-1, 1]": "数字图像的取值必须在 [-1, 1] 之内",
     "unknown sampler {name}: use ddim or ddpm": "未知的采样器 {name}：请用 ddim 或 ddpm",
+    "unknown prediction {name}: use eps or v": "未知的预测目标 {name}：请用 eps 或 v",
     "steps must be 1 to {limit}": "步数必须在 1 到 {limit} 之间",
 }
