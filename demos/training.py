@@ -27,6 +27,7 @@ from genmodels.training_runs import (
     STATES_DIR,
     TEXT_FAMILIES,
     RunSpec,
+    quality_every,
     starting_step,
 )
 
@@ -241,7 +242,7 @@ class TrainingTab:
             self._active.add(spec.name)
         self.registry.refresh()
         try:
-            request = {"spec": asdict(spec), "text": text, "evaluate_every": max(1, spec.steps // 10)}
+            request = {"spec": asdict(spec), "text": text, "evaluate_every": quality_every(spec.steps)}
             job = self.manager.submit(ProcessTrainingJob(request, start_step, spec.steps))
             yield from self._follow(job, spec, notices)
         finally:

@@ -132,6 +132,16 @@ def preview_every(steps: int) -> int:
     return max(1, steps // 20)
 
 
+# A quality measure (the judge on 500 samples, or a held-out pass) costs several training steps of a small run, so a
+# short run is measured every 10 steps at most often (and at its last step), not ten times whatever its length.
+MIN_QUALITY_EVERY = 10
+
+
+def quality_every(steps: int) -> int:
+    """How often a Training-tab run measures its quality: ten times over a run of 100 steps or more."""
+    return max(MIN_QUALITY_EVERY, steps // 10)
+
+
 def _training_text(text: str | None) -> str:
     """A text family's text: the student's own within the limit, or Tiny Shakespeare."""
     text = text if text is not None else load_shakespeare()

@@ -1,6 +1,6 @@
 import pytest
 
-from genmodels.training_runs import RunSpec
+from genmodels.training_runs import MIN_QUALITY_EVERY, RunSpec, quality_every
 
 
 def test_a_reasonable_spec_passes():
@@ -75,3 +75,8 @@ def test_a_gan_runs_quality_is_the_judges_and_a_second_measure_at_one_step_is_th
     next(run.trainer.run())
     run.evaluate()
     assert judged == [500, 500, 500], "a new step: new samples, the held-out features kept"
+
+
+def test_a_run_measures_its_quality_ten_times_but_a_short_one_only_every_ten_steps():
+    assert quality_every(300) == 30 and quality_every(100) == 10 and quality_every(5000) == 500
+    assert quality_every(30) == MIN_QUALITY_EVERY == 10 and quality_every(3) == 10  # its last step is measured too

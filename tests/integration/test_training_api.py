@@ -42,6 +42,7 @@ def test_a_gan_run_streams_then_appears_in_the_gan_tab(server):
     assert {row[2] for row in losses["data"]} == {"G", "D"} and len(losses["data"]) == 60
     assert {row[2] for row in score["data"]} == {"Inception score", "class entropy (bits)"}
     assert {row[2] for row in distance["data"]} == {"Fréchet distance"}
+    assert sorted(row[0] for row in distance["data"]) == [10, 20, 30]  # a short run: measured every 10 steps
     assert preview is not None
     assert "itest-gan" in names(gan_picker)
     _, info = client.predict("itest-gan", 1, 4, "0-9 in turn", 1.0, False, 0, 0, 0, 0, 0, api_name="/gan_sample")
