@@ -233,8 +233,16 @@ def _vae_training_text(config: VAETrainConfig, steps: int) -> str:
         extras.append(f"the KL weight rising linearly from 0 to β over the first {config.kl_warmup_steps} steps")
     if config.ema_decay:
         extras.append(f"the exported weights a moving average of the training weights (decay {config.ema_decay:g})")
+    if config.binarize_targets:
+        extras.append(
+            "the reconstruction scored against a fresh binary draw of each digit at every step (each pixel on with "
+            "its grey level's probability: the same expected loss, with noise against fitting exact edges)"
+        )
+    optimizer = (
+        f"AdamW (weight decay {config.weight_decay:g}, {schedule})" if config.weight_decay else f"Adam ({schedule})"
+    )
     return (
-        f"{steps} steps, batch {config.batch_size}, Adam ({schedule}), one posterior sample per image per step"
+        f"{steps} steps, batch {config.batch_size}, {optimizer}, one posterior sample per image per step"
         + "".join(f", {extra}" for extra in extras)
         + f", seed {config.seed}."
     )
@@ -266,6 +274,8 @@ def train_vae(args) -> None:
         shift_pixels=args.shift_pixels,
         kl_warmup_steps=args.kl_warmup_steps,
         ema_decay=args.ema_decay,
+        binarize_targets=args.binarize_targets,
+        weight_decay=args.weight_decay,
     )
     trainer = VAETrainer(model_config, train_config, to_unit(train.images))
     state_dir = _resume(trainer, args)
@@ -782,6 +792,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--ema-decay", type=float, default=0.0, help="VAE: export a moving average of the weights (0: off)"
     )
+    parser.add_argument(
+        "--binarize-targets",
+        action="store_true",
+        help="VAE: reconstruct a fresh binary draw of each training digit (dynamic binarisation)",
+    )
+    parser.add_argument("--weight-decay", type=float, default=0.0, help="VAE: AdamW weight decay (0: plain Adam)")
     parser.add_argument(
         "--iwae-samples", type=int, default=100, help="VAE: importance samples for the card's bound (0: none)"
     )

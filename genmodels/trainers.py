@@ -441,6 +441,10 @@ class VAETrainConfig:
     shift_pixels: int = 0  # random shifts of each training image by up to this many pixels, against overfitting
     kl_warmup_steps: int = 0  # the KL weight rises linearly from 0 to β over these first steps
     ema_decay: float = 0.0  # > 0: also keep an exponential moving average of the weights, and export that
+    # reconstruct a fresh binary draw of each digit (pixel on with its grey level's probability), not its grey levels:
+    # the same expected loss, with noise that keeps the decoder from fitting each training digit's exact edges
+    binarize_targets: bool = False
+    weight_decay: float = 0.0  # > 0: AdamW's decoupled weight decay in place of plain Adam
 
 
 VAE_LR_SCHEDULES = ("constant", "cosine")
@@ -449,8 +453,9 @@ VAE_LR_SCHEDULES = ("constant", "cosine")
 class VAETrainer(Trainer):
     """Trains a VAE on images (N, 1, 28, 28) in [0, 1] with the β-weighted ELBO from its config.
 
-    Options (VAETrainConfig): a cosine learning-rate decay, random shifts of each batch, a KL warm-up, and a moving
-    average of the weights (exported in place of the last weights when enabled).
+    Options (VAETrainConfig): a cosine learning-rate decay, random shifts of each batch, a KL warm-up, a moving
+    average of the weights (exported in place of the last weights when enabled), binary draws of each digit as the
+    reconstruction target, and weight decay.
     """
 
     def __init__(
@@ -468,7 +473,10 @@ class VAETrainer(Trainer):
         self.accelerator = accelerator or _default_accelerator()
         device = self.accelerator.device
         vae = _seeded_init(train_config.seed, lambda: VAE(model_config))
-        optimizer = torch.optim.Adam(vae.parameters(), train_config.lr)
+        if train_config.weight_decay > 0:
+            optimizer = torch.optim.AdamW(vae.parameters(), train_config.lr, weight_decay=train_config.weight_decay)
+        else:
+            optimizer = torch.optim.Adam(vae.parameters(), train_config.lr)
         self.vae, self.optimizer = self.accelerator.prepare(vae, optimizer)
         self.images = images.to(device)
         self.step = 0
@@ -483,6 +491,11 @@ class VAETrainer(Trainer):
             self.modules["ema"] = self.ema
         self.optimizers = {"optimizer": self.optimizer}
         self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
+        self.target_rng = None
+        if train_config.binarize_targets:  # its own stream, so runs without it keep their old draws and states
+            seed = _stream_seed(train_config.seed + 4, self.accelerator)
+            self.target_rng = torch.Generator("cpu").manual_seed(seed)
+            self.rngs["targets"] = self.target_rng
 
     def learning_rate(self) -> float:
         """The learning rate for the current step under the configured schedule."""
@@ -504,7 +517,11 @@ class VAETrainer(Trainer):
         images = self.images[index.to(self.images.device)]
         # offsets come from the batch stream, drawn only when shifting, so unshifted runs keep their old batches
         images = random_shift(images, self.config.shift_pixels, self.batch_rng)
-        losses = vae_losses(self.vae, images, self.kl_weight(), self.noise_rng)
+        targets = None
+        if self.target_rng is not None:
+            draws = torch.rand(images.shape, generator=self.target_rng).to(images.device)
+            targets = (draws < images).to(images.dtype)
+        losses = vae_losses(self.vae, images, self.kl_weight(), self.noise_rng, targets)
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(losses["loss"])
         self.optimizer.step()

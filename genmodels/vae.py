@@ -228,16 +228,22 @@ def posterior_kl(vae: "VAE", x: torch.Tensor, samples: int = 64, generator: torc
 
 
 def vae_losses(
-    vae, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None
+    vae,
+    x: torch.Tensor,
+    beta: float = 1.0,
+    generator: torch.Generator | None = None,
+    targets: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """Per-batch means, in nats per image: reconstruction (Bernoulli NLL), KL, the β-loss and the negative ELBO.
 
-    `vae` may be a VAE or a wrapper around one (its forward is called); the noise comes from `generator`.
+    `vae` may be a VAE or a wrapper around one (its forward is called); the noise comes from `generator`. The
+    reconstruction is scored against `targets` when given (e.g. binary draws of x), else against x itself.
     """
     latent_dim = getattr(vae, "module", vae).config.latent_dim
     eps = torch.randn(x.shape[0], latent_dim, generator=generator).to(x.device)
     logits, kl = vae(x, eps)
-    reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    target = x if targets is None else targets
+    reconstruction = F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
     return {
         "reconstruction": reconstruction.mean(),
         "kl": kl.mean(),

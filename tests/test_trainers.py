@@ -1,6 +1,7 @@
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -94,7 +95,10 @@ def test_atomic_replace_keeps_old_content_when_saving_fails(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"], "no temporary folders left behind"
 
 
-@pytest.mark.parametrize("family", [["gan", "--conditional"], ["vae", "--latent-dim", "2"], ["chargpt"]])
+VAE_OPTIONS = ["vae", "--latent-dim", "2", "--binarize-targets", "--weight-decay", "1e-4", "--lr-schedule", "cosine"]
+
+
+@pytest.mark.parametrize("family", [["gan", "--conditional"], VAE_OPTIONS, ["chargpt"]])
 def test_training_cli_dry_run(family):
     result = subprocess.run(
         [sys.executable, "-m", "genmodels.train", *family, "--dry-run"],
@@ -105,6 +109,11 @@ def test_training_cli_dry_run(family):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "saved" in result.stdout and "steps': 6" in result.stdout
+    if family == VAE_OPTIONS:  # the card names the options that shaped the run
+        folder = Path(result.stdout.split("saved ")[-1].split()[0])
+        training = (folder / "README.md").read_text().split("## Training")[1]
+        assert "AdamW (weight decay 0.0001, lr 0.001, cosine decay" in training
+        assert "a fresh binary draw of each digit" in training
 
 
 def test_learning_rates_decay_linearly_to_zero():

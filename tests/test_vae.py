@@ -182,7 +182,14 @@ def test_a_run_with_every_option_resumes_exactly(tmp_path):
     images = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0)).round()
     config = VAEConfig(latent_dim=2, channels=4, hidden=16)
     options = VAETrainConfig(
-        steps=6, batch_size=8, lr_schedule="cosine", shift_pixels=1, kl_warmup_steps=3, ema_decay=0.9
+        steps=6,
+        batch_size=8,
+        lr_schedule="cosine",
+        shift_pixels=1,
+        kl_warmup_steps=3,
+        ema_decay=0.9,
+        binarize_targets=True,
+        weight_decay=1e-2,
     )
     whole = VAETrainer(config, options, images)
     uninterrupted = [event.losses for event in whole.run()]
@@ -196,6 +203,35 @@ def test_a_run_with_every_option_resumes_exactly(tmp_path):
     assert [event.losses for event in resumed.run()] == uninterrupted[2:]
     for name, tensor in whole.export().state_dict().items():  # the moving average resumed too
         assert torch.equal(resumed.export().state_dict()[name], tensor), name
+
+
+def test_binary_targets_keep_the_expected_loss_and_are_drawn_reproducibly():
+    vae = VAE(VAEConfig(latent_dim=2, channels=4, hidden=16)).eval()
+    grey = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+    draws = [(torch.rand(grey.shape, generator=torch.Generator().manual_seed(k)) < grey).float() for k in range(2)]
+    against = [vae_losses(vae, grey, 1.0, torch.Generator().manual_seed(1), target) for target in draws]
+    plain = vae_losses(vae, grey, 1.0, torch.Generator().manual_seed(1))
+    assert against[0]["kl"] == plain["kl"], "the targets change only the reconstruction term"
+    assert against[0]["reconstruction"] != plain["reconstruction"] != against[1]["reconstruction"]
+    # the Bernoulli log-likelihood is linear in its target: the mean over draws is the loss against the grey levels
+    mean = (against[0]["reconstruction"] + against[1]["reconstruction"]) / 2
+    averaged = vae_losses(vae, grey, 1.0, torch.Generator().manual_seed(1), (draws[0] + draws[1]) / 2)
+    assert torch.allclose(mean, averaged["reconstruction"], rtol=1e-5)
+
+    config = VAEConfig(latent_dim=2, channels=4, hidden=16)
+
+    def run(**options) -> tuple[list[dict], VAETrainer]:
+        trainer = VAETrainer(config, VAETrainConfig(steps=3, batch_size=8, **options), grey.repeat(4, 1, 1, 1))
+        return [event.losses for event in trainer.run()], trainer
+
+    binary, trainer = run(binarize_targets=True)
+    assert binary == run(binarize_targets=True)[0] != run()[0], "binary draws differ from grey targets, reproducibly"
+    assert "targets" in trainer.rngs and "targets" not in run()[1].rngs, "a plain run's saved state is unchanged"
+    decayed, plain_trainer = run(weight_decay=0.5)[1], run()[1]
+    assert isinstance(getattr(decayed.optimizer, "optimizer", decayed.optimizer), torch.optim.AdamW)
+    assert decayed.optimizer.param_groups[0]["weight_decay"] == 0.5
+    assert type(getattr(plain_trainer.optimizer, "optimizer", plain_trainer.optimizer)) is torch.optim.Adam
+    assert plain_trainer.optimizer.param_groups[0]["weight_decay"] == 0
 
 
 def test_the_moving_average_is_what_a_run_exports():

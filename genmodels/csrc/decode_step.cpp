@@ -6,7 +6,8 @@
 // ones the Python path calls), and everything between them (RMSNorm, rotary embeddings, the key/value cache,
 // attention for one query, SiLU gating, the residual stream) is plain loops over float32 in one C++ call.
 // The maths is exactly `FastLlama.hidden_states` for one token; the tests compare the two.
-// The per-operator headers, not <ATen/ATen.h> (every operator's): the build takes a fraction of the time.
+// The per-operator headers, not <ATen/ATen.h> (every operator's): the build takes about three quarters of the time
+// (12 s against 16 s on a 2-core CPU).
 #define TORCH_ASSERT_ONLY_METHOD_OPERATORS
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
