@@ -209,15 +209,24 @@ class DiffusionTab:
         model = self._model(name)
         metrics = self.registry.entry(name).metrics
         parameters = sum(p.numel() for p in model.parameters())
-        lines = [
-            tr(
+        if model.config.prediction == "v":
+            first = tr(
+                "**{name}**: a class-conditional denoising diffusion model, a U-Net of {parameters:,} parameters "
+                "trained to predict v (the noise and the clean digit mixed by the noise level), {timesteps} noise "
+                "levels (cosine schedule).",
+                name=name,
+                parameters=parameters,
+                timesteps=model.config.timesteps,
+            )
+        else:
+            first = tr(
                 "**{name}**: a class-conditional denoising diffusion model, a U-Net of {parameters:,} parameters "
                 "trained to predict the noise, {timesteps} noise levels (cosine schedule).",
                 name=name,
                 parameters=parameters,
                 timesteps=model.config.timesteps,
             )
-        ]
+        lines = [first]
         if "class_accuracy" in metrics:
             lines.append(
                 tr(
@@ -387,7 +396,10 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
             "diffusion",
             [
                 (DiffusionModel.noised, "The forward process: how much digit and how much noise x_t holds at step t."),
-                (diffusion_loss, "The training objective: predict the noise that was added."),
+                (
+                    diffusion_loss,
+                    "The training objective: predict the noise or v (the shipped model), min-SNR weighted.",
+                ),
                 (sample, "The samplers: DDIM's deterministic update and DDPM's stochastic one, with guidance."),
             ],
         )

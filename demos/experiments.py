@@ -347,10 +347,10 @@ def diffusion_experiments(registry: Registry) -> list[Experiment]:
 
     def _line(result: ex.DiffusionSamples) -> str:
         return tr(
-            "read as the digit asked for {accuracy:.0%} · ink in isolated specks {speckle:.1%} · pixel distance "
+            "read as the digit asked for {accuracy:.0%} · half-tone share of the ink {half_tone:.1%} · pixel distance "
             "between two samples of the same digit {distance:.1f}",
             accuracy=result.class_accuracy,
-            speckle=result.speckle,
+            half_tone=result.half_tone,
             distance=result.within_class_distance,
         )
 
@@ -367,8 +367,8 @@ def diffusion_experiments(registry: Registry) -> list[Experiment]:
             many=_line(many),
         )
         bars = pd.DataFrame(
-            {"label": [tr("class accuracy"), tr("ink in isolated specks")] * 2,
-             "value": [few.class_accuracy, few.speckle, many.class_accuracy, many.speckle],
+            {"label": [tr("class accuracy"), tr("half-tone share of the ink")] * 2,
+             "value": [few.class_accuracy, few.half_tone, many.class_accuracy, many.half_tone],
              "series": [tr("2 steps")] * 2 + [tr("50 steps")] * 2}
         )  # fmt: skip
         return Outcome(text, picture, bars=bars)

@@ -1,5 +1,5 @@
-"""A class-conditional denoising diffusion model of 28x28 digits (issue 11): a small U-Net that predicts the noise,
-a cosine noise schedule, and two samplers over any number of steps (DDIM, deterministic; DDPM, stochastic), with
+"""A class-conditional denoising diffusion model of 28x28 digits (issue 11): a small U-Net that predicts the noise
+or v (config.prediction; optional min-SNR weighting of the loss), a cosine noise schedule, and two samplers over any number of steps (DDIM, deterministic; DDPM, stochastic), with
 classifier-free guidance.
 
 Images are (B, 1, 28, 28) in [-1, 1], as every GenLab image model. The forward process (the noise a digit gets at

@@ -500,7 +500,12 @@ def train_diffusion(args) -> None:
         held_out=HELD_OUT_TEXT,
         training=f"{trainer.step} steps, batch {args.batch_size}, AdamW (lr {args.lr:g}, 500 warm-up steps, cosine "
         f"decay to a tenth), gradient clipping at 1, weights averaged with decay 0.999 (the exported model), "
-        + (f"each step's error weighted by min(SNR, {args.min_snr_gamma:g}) (min-SNR), " if args.min_snr_gamma else "")
+        + (
+            f"the error each noise level leaves in the clean image weighted by min(SNR, {args.min_snr_gamma:g}) "
+            "(min-SNR, Hang et al., 2023), "
+            if args.min_snr_gamma
+            else ""
+        )
         + f"seed {args.seed}.",
         command="\n".join(trainer.history),
         metrics=metrics,

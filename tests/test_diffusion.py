@@ -167,6 +167,20 @@ def test_a_v_prediction_model_trains_samples_and_keeps_its_kind_through_a_checkp
     assert float(final[:, :, 8:20, 12:16].mean()) > float(final[:, :, :, :6].mean()) + 0.25
 
 
+def test_the_tab_says_what_each_model_predicts(tmp_path):
+    from demos.diffusion import DiffusionTab
+    from genmodels.checkpoints import save_checkpoint
+    from genmodels.registry import Registry
+    from tests.conftest import card_for
+
+    for prediction in ("eps", "v"):
+        model = DiffusionModel(DiffusionConfig(channels=8, timesteps=100, prediction=prediction))
+        save_checkpoint(model, tmp_path / f"{prediction}-model", card_for("diffusion"))
+    tab = DiffusionTab(Registry(roots=(tmp_path,), device="cpu"))
+    assert "trained to predict the noise, 100 noise levels" in tab.model_info("eps-model")
+    assert "trained to predict v (the noise and the clean digit mixed" in tab.model_info("v-model")
+
+
 def test_the_train_command_writes_a_checkpoint_with_its_card(capsys):
     import re
     import shutil
