@@ -1,9 +1,9 @@
 """A class-conditional denoising diffusion model of 28x28 digits (issue 11): a small U-Net that predicts the noise
-or v (config.prediction; optional min-SNR weighting of the loss), a cosine noise schedule, and two samplers over any number of steps (DDIM, deterministic; DDPM, stochastic), with
-classifier-free guidance.
+or v (config.prediction; optional min-SNR weighting of the loss), a cosine noise schedule, and two samplers over
+any number of steps (DDIM, deterministic; DDPM, stochastic), with classifier-free guidance.
 
 Images are (B, 1, 28, 28) in [-1, 1], as every GenLab image model. The forward process (the noise a digit gets at
-step t) is `noised`; the model learns eps from x_t, t and the class y (y = num_classes is "no class", used for
+step t) is `noised`; the model learns eps (or v) from x_t, t and the class y (y = num_classes is "no class", used for
 guidance and dropped in for 10% of training digits).
 """
 
