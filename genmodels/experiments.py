@@ -292,7 +292,6 @@ class DiffusionSamples:
     class_accuracy: float  # share read as the digit asked for (0 when no digit was asked for)
     half_tone: float  # mean half-tone share of the ink: blur and faded strokes raise it
     within_class_distance: float  # mean pixel distance between two samples of the same digit: variety
-    speckle: float  # share of the ink in isolated pixels (no inked neighbour): noise left behind
 
 
 def judged_diffusion(model, judge, seed: int, count: int, steps: int, guidance: float, sampler: str, digit=None):
@@ -319,19 +318,7 @@ def judged_diffusion(model, judge, seed: int, count: int, steps: int, guidance: 
         round(accuracy, 4),
         round(sum(half_tone_fraction((result.images + 1) / 2)) / count, 4),
         round(sum(distances) / max(len(distances), 1), 3),
-        round(speckle_fraction(result.images), 4),
     )
-
-
-def speckle_fraction(images: torch.Tensor) -> float:
-    """For images (N, 1, 28, 28) in [-1, 1]: the share of ink pixels (above 0) with no inked pixel among their eight
-    neighbours. Pen strokes are connected; noise a sampler failed to remove is salt-and-pepper."""
-    ink = (images > 0).float()
-    kernel = torch.ones(1, 1, 3, 3)
-    kernel[0, 0, 1, 1] = 0
-    neighbours = torch.nn.functional.conv2d(ink, kernel, padding=1)
-    isolated = (ink > 0) & (neighbours == 0)
-    return float(isolated.sum() / ink.sum().clamp_min(1))
 
 
 def steps_pair(model, judge, seed: int, steps=(2, 50), count: int = 20) -> list[DiffusionSamples]:

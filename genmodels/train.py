@@ -445,7 +445,12 @@ def train_diffusion(args) -> None:
         args.steps, args.save_every = 6, 3
     model_config = DiffusionConfig(channels=args.channels, prediction=args.prediction)
     train_config = DiffusionTrainConfig(
-        steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, min_snr_gamma=args.min_snr_gamma
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        min_snr_gamma=args.min_snr_gamma,
+        cosine_steps=args.cosine_steps,
     )
     trainer = DiffusionTrainer(model_config, train_config, to_signed(train.images), train.labels)
     state_dir = _resume(trainer, args)
@@ -499,7 +504,12 @@ def train_diffusion(args) -> None:
         data=DATA_TEXT,
         held_out=HELD_OUT_TEXT,
         training=f"{trainer.step} steps, batch {args.batch_size}, AdamW (lr {args.lr:g}, 500 warm-up steps, cosine "
-        f"decay to a tenth), gradient clipping at 1, weights averaged with decay 0.999 (the exported model), "
+        + (
+            f"decay to a tenth at step {args.cosine_steps:,}, then held there)"
+            if args.cosine_steps and args.cosine_steps < trainer.step
+            else "decay to a tenth)"
+        )
+        + ", gradient clipping at 1, weights averaged with decay 0.999 (the exported model), "
         + (
             f"the error each noise level leaves in the clean image weighted by min(SNR, {args.min_snr_gamma:g}) "
             "(min-SNR, Hang et al., 2023), "
@@ -827,6 +837,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prediction", choices=["eps", "v"], default="eps", help="diffusion: what the U-Net predicts")
     parser.add_argument(
         "--min-snr-gamma", type=float, default=0.0, help="diffusion: min-SNR loss weighting with this gamma (0: off)"
+    )
+    parser.add_argument(
+        "--cosine-steps",
+        type=int,
+        default=0,
+        help="diffusion: the cosine decay ends at step N and the rate stays at a tenth after it (0: at --steps)",
     )
     parser.add_argument("--classifier", type=Path, default=PROJECT_ROOT / "checkpoints" / "mnist-classifier")
     parser.add_argument("--run-dir", type=Path, default=None, help="resumable state; default runs/<out name>")

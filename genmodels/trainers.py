@@ -709,6 +709,7 @@ class DiffusionTrainConfig:
     preview_count: int = 10
     preview_steps: int = 20  # DDIM steps for the previews
     min_snr_gamma: float = 0.0  # 0: every step's error counts alike; else min-SNR-gamma weighting (diffusion_loss)
+    cosine_steps: int = 0  # the cosine decay ends at this step (0: at the last); later steps keep a tenth of lr
 
 
 class DiffusionTrainer(Trainer):
@@ -741,8 +742,10 @@ class DiffusionTrainer(Trainer):
         self.rngs = {"batch": self.batch_rng, "noise": self.noise_rng}
 
     def learning_rate(self) -> float:
-        """A linear warm-up, then a cosine decay to a tenth of the rate at the last step."""
-        return _warmup_cosine(self.config.lr, self.step, self.config.steps, self.config.warmup_steps)
+        """A linear warm-up, then a cosine decay to a tenth of the rate at the last step (or at cosine_steps, after
+        which the rate stays at a tenth)."""
+        decay_end = self.config.cosine_steps or self.config.steps
+        return _warmup_cosine(self.config.lr, self.step, decay_end, self.config.warmup_steps)
 
     def train_step(self) -> dict[str, float]:
         from .diffusion import diffusion_loss

@@ -95,6 +95,26 @@ def test_a_few_training_steps_lower_the_loss():
     assert diffusion_loss(trainer.export(), images[:8], torch.arange(8), generator) > 0
 
 
+def test_the_learning_rate_holds_at_a_tenth_after_cosine_steps():
+    from genmodels.trainers import DiffusionTrainConfig, DiffusionTrainer
+
+    images, labels = torch.zeros(8, 1, 28, 28), torch.arange(8) % 10
+
+    def rates(**options):
+        trainer = DiffusionTrainer(TINY, DiffusionTrainConfig(lr=1e-3, warmup_steps=10, **options), images, labels)
+        found = {}
+        for step in (5, 50, 100, 150, 300):
+            trainer.step = step
+            found[step] = trainer.learning_rate()
+        return found
+
+    plain, held = rates(steps=300), rates(steps=300, cosine_steps=100)
+    assert held[5] == plain[5] == pytest.approx(6e-4)  # the warm-up is the same
+    assert plain[150] > 1.5e-4 and plain[300] == pytest.approx(1e-4)  # the plain schedule decays to its last step
+    assert held[50] < plain[50]  # the shorter cosine falls faster ...
+    assert held[100] == held[150] == held[300] == pytest.approx(1e-4)  # ... and stays at a tenth after it
+
+
 @pytest.mark.parametrize("prediction", ["eps", "v"])
 def test_the_true_target_gives_back_the_clean_digit_at_every_step(prediction):
     model = DiffusionModel(DiffusionConfig(channels=8, timesteps=100, prediction=prediction))
@@ -189,7 +209,7 @@ def test_the_train_command_writes_a_checkpoint_with_its_card(capsys):
     from genmodels.checkpoints import load_checkpoint, read_card
     from genmodels.train import main
 
-    main(["diffusion", "--dry-run", "--channels", "8", "--prediction", "v", "--min-snr-gamma", "5"])
+    main(["diffusion", "--dry-run", *"--channels 8 --prediction v --min-snr-gamma 5 --cosine-steps 4".split()])
     out = Path(re.search(r"^saved (.+)$", capsys.readouterr().out, re.MULTILINE).group(1))
     try:
         model = load_checkpoint(DiffusionModel, out)
@@ -198,6 +218,7 @@ def test_the_train_command_writes_a_checkpoint_with_its_card(capsys):
         assert 0 <= metrics["class_accuracy"] <= 1 and metrics["ms_per_image_20_steps_guided"] > 0
         card = (out / "README.md").read_text()
         assert "one network pass per sampling step" in card and "min(SNR, 5)" in card and "predicts v," in card
+        assert "decay to a tenth at step 4, then held there" in card
     finally:
         shutil.rmtree(out.parent, ignore_errors=True)  # the dry run's scratch folder
 
