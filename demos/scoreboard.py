@@ -5,7 +5,15 @@ import gradio as gr
 import pandas as pd
 
 from genmodels.data import DatasetUnavailable, held_out_digits, to_signed
-from genmodels.evaluate import IMAGE_FAMILIES, evaluate_model, scoreboard, shipped_evaluation
+from genmodels.evaluate import (
+    DIFFUSION_MORE_STEPS,
+    DIFFUSION_STEPS,
+    IMAGE_FAMILIES,
+    evaluate_model,
+    more_steps_name,
+    scoreboard,
+    shipped_evaluation,
+)
 from genmodels.registry import Registry
 
 from .common import friendly, with_session
@@ -70,6 +78,14 @@ class ScoreboardTab:
             floor=real["frechet_floor"],
             real=real["inception_score_real_500"],
         )
+        more = [row for row in rows if row["model"].endswith(more_steps_name(""))]
+        if more:
+            note += " " + tr(
+                "Each diffusion model is listed twice: with the Diffusion tab's default {few} sampling steps, and "
+                "with {many}, which cost more network passes per image and come closer to the real digits.",
+                few=DIFFUSION_STEPS,
+                many=DIFFUSION_MORE_STEPS,
+            )
         return _frame(rows), note
 
     def runs(self):

@@ -37,6 +37,9 @@ from .registry import MODEL_CLASSES
 
 HALF = 500  # real digits per half of the held-out set, and generated images per Fréchet distance
 SEEDS = (2026, 2027, 2028, 2029, 2030)
+# The diffusion model is scored at the Diffusion tab's default number of sampling steps, and again with more steps:
+# each step is a network pass, so the second row shows what the slower sampling buys.
+DIFFUSION_STEPS, DIFFUSION_MORE_STEPS = 20, 50
 EVALUATION = CHECKPOINTS_DIR / "evaluation.json"  # shipped: the GAN tab reads each model's numbers beside the floor
 
 
@@ -61,11 +64,11 @@ def real_floor(classifier: MNISTClassifier, held_out: torch.Tensor) -> dict:
     }
 
 
-def _sampler(family: str, model):
+def _sampler(family: str, model, steps: int = DIFFUSION_STEPS):
     """(seed, count) -> (images (count, 1, 28, 28) in [-1, 1], the digits asked for or None) for one image model.
 
-    GANs and VAEs draw their latents from the seed; the diffusion model samples 20 steps with DEFAULT_SAMPLER and
-    DEFAULT_GUIDANCE (the tab's defaults); the VQ-VAE draws its code grid from its prior. Conditional models draw
+    GANs and VAEs draw their latents from the seed; the diffusion model samples `steps` steps with DEFAULT_SAMPLER
+    and DEFAULT_GUIDANCE (the tab's defaults); the VQ-VAE draws its code grid from its prior. Conditional models draw
     the digits 0-9 in turn.
     """
     if family == "gan":
@@ -88,7 +91,7 @@ def _sampler(family: str, model):
             labels = torch.arange(count) % model.config.num_classes
             generator = torch.Generator("cpu").manual_seed(seed)
             chunks = [
-                list(sample(model, chunk, 20, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, generator))[-1].x
+                list(sample(model, chunk, steps, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, generator))[-1].x
                 for chunk in labels.split(250)
             ]
             return torch.cat(chunks).clamp(-1, 1), labels
@@ -149,9 +152,17 @@ def score_samples(make, classifier: MNISTClassifier, held_out: torch.Tensor, see
     return result
 
 
-def evaluate_model(family: str, model, classifier: MNISTClassifier, held_out: torch.Tensor, seeds=SEEDS) -> dict:
-    """One image model's scoreboard row (score_samples), with its family."""
-    return {"family": family, **score_samples(_sampler(family, model), classifier, held_out, seeds)}
+def evaluate_model(
+    family: str, model, classifier: MNISTClassifier, held_out: torch.Tensor, seeds=SEEDS, steps: int = DIFFUSION_STEPS
+) -> dict:
+    """One image model's scoreboard row (score_samples), with its family (and, for diffusion, its sampling steps)."""
+    result = {"family": family, **score_samples(_sampler(family, model, steps), classifier, held_out, seeds)}
+    return result | ({"sampling_steps": steps} if family == "diffusion" else {})
+
+
+def more_steps_name(name: str) -> str:
+    """The scoreboard's name for a diffusion model sampled with DIFFUSION_MORE_STEPS steps."""
+    return f"{name}, {DIFFUSION_MORE_STEPS} steps"
 
 
 IMAGE_FAMILIES = ("gan", "vae", "vqvae", "diffusion")
@@ -232,18 +243,36 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(EVALUATION))
     parser.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="score only these shipped image models; the other entries of --out are kept as they are",
+    )
+    parser.add_argument(
         "--runs", action="store_true", help="also score the saved Training-tab runs (runs/), in the printed table only"
     )
     args = parser.parse_args(argv)
     torch.manual_seed(0)
     classifier = load_checkpoint(MNISTClassifier, CHECKPOINTS_DIR / "mnist-classifier").eval()
     held_out = to_signed(mnist_splits()[1].images)
-    results = {"real digits": real_floor(classifier, held_out)}
     shipped = _image_models(CHECKPOINTS_DIR)
+    if args.only and set(args.only) - set(shipped):
+        parser.error(f"no shipped image model named {', '.join(sorted(set(args.only) - set(shipped)))}")
+    previous = json.loads(Path(args.out).read_text()) if args.only and Path(args.out).is_file() else {}
+    results = {"real digits": real_floor(classifier, held_out)}
     for name, (family, folder) in shipped.items():
+        names = [name, more_steps_name(name)] if family == "diffusion" else [name]
+        if args.only and name not in args.only:
+            results |= {key: previous[key] for key in names if key in previous}
+            continue
         model = load_checkpoint(MODEL_CLASSES[family], folder).eval()
         results[name] = evaluate_model(family, model, classifier, held_out)
         print(f"{name}: {results[name]}", flush=True)
+        if family == "diffusion":
+            more = more_steps_name(name)
+            results[more] = evaluate_model(family, model, classifier, held_out, steps=DIFFUSION_MORE_STEPS)
+            print(f"{more}: {results[more]}", flush=True)
     results["text baselines"] = text_baselines(load_shakespeare())
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

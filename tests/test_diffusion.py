@@ -241,3 +241,19 @@ def test_stop_at_ends_a_run_early_with_its_schedule_unchanged(capsys):
         assert read_card(out)["genlab_metrics"]["sampler"] in ("ddim", "ddpm")
     finally:
         shutil.rmtree(out.parent, ignore_errors=True)
+
+
+def test_the_tab_and_the_scoreboard_show_what_more_sampling_steps_buy():
+    from demos.diffusion import DiffusionTab
+    from demos.scoreboard import ScoreboardTab
+    from genmodels.evaluate import DIFFUSION_MORE_STEPS, more_steps_name, shipped_evaluation
+    from genmodels.registry import Registry
+
+    registry = Registry()
+    more = shipped_evaluation()[more_steps_name("diffusion-mnist")]
+    info = DiffusionTab(registry).model_info("diffusion-mnist")
+    assert f"With {DIFFUSION_MORE_STEPS} sampling steps in place of 20" in info
+    assert f"**{more['frechet_500_mean']:.1f} ± {more['frechet_500_spread']:.1f}**" in info
+    frame, note = ScoreboardTab(registry).table()
+    assert "listed twice" in note and more_steps_name("diffusion-mnist") in frame.to_string()
+

@@ -7,10 +7,13 @@ from genmodels.checkpoints import CHECKPOINTS_DIR, load_checkpoint
 from genmodels.classifier import MNISTClassifier
 from genmodels.data import mnist_splits, to_signed
 from genmodels.evaluate import (
+    DIFFUSION_MORE_STEPS,
+    DIFFUSION_STEPS,
     HALF,
     IMAGE_FAMILIES,
     _image_models,
     evaluate_model,
+    more_steps_name,
     real_floor,
     score_samples,
     scoreboard,
@@ -79,5 +82,50 @@ def test_the_shipped_scoreboard_has_every_shipped_image_model():
         result = evaluation[name]
         assert result["family"] == family and result["samples"] >= 2000 and result["ms_per_image"] > 0
         assert result["frechet_500_min"] <= result["frechet_500_mean"] <= result["frechet_500_max"]
+    diffusion = [name for name, (family, _) in shipped.items() if family == "diffusion"]
+    for name in diffusion:  # scored at the tab's default steps, and again with more
+        assert evaluation[name]["sampling_steps"] == DIFFUSION_STEPS
+        more = evaluation[more_steps_name(name)]
+        assert (
+            more["sampling_steps"] == DIFFUSION_MORE_STEPS and more["ms_per_image"] > evaluation[name]["ms_per_image"]
+        )
     rows = scoreboard(evaluation)
-    assert len(rows) == len(shipped)
+    assert len(rows) == len(shipped) + len(diffusion)
+
+
+def test_a_diffusion_model_is_scored_with_the_steps_asked_for(judge_and_digits, monkeypatch):
+    from genmodels import diffusion
+    from genmodels.diffusion import DiffusionConfig, DiffusionModel
+
+    judge, digits, _ = judge_and_digits
+    calls = []
+    real_sample = diffusion.sample
+
+    def counting(model, labels, steps, *rest):
+        calls.append(steps)
+        return real_sample(model, labels, steps, *rest)
+
+    monkeypatch.setattr(diffusion, "sample", counting)
+    model = DiffusionModel(DiffusionConfig(channels=8, timesteps=50)).eval()
+    result = evaluate_model("diffusion", model, judge, digits, seeds=(1,), steps=2)
+    assert result["sampling_steps"] == 2 and set(calls) == {2} and result["samples"] == HALF
+    assert 0 <= result["class_accuracy_500_mean"] <= 1
+
+
+def test_only_rescores_the_named_models_and_keeps_the_rest(tmp_path):
+    import json
+
+    from genmodels.evaluate import main
+
+    out = tmp_path / "evaluation.json"
+    kept = shipped_evaluation()["vae-2d"] | {"frechet_500_mean": 1.0}  # a value no measure gives
+    stale = shipped_evaluation()["gan-mnist"] | {"frechet_500_mean": -1.0}
+    out.write_text(json.dumps({"vae-2d": kept, "gan-mnist": stale}))
+    results = main(["--out", str(out), "--only", "gan-mnist"])
+    written = json.loads(out.read_text())
+    assert written["vae-2d"] == kept  # not re-scored
+    assert "vae-16d" not in written  # nothing invented for a model the old file did not have
+    assert written["gan-mnist"]["frechet_500_mean"] > 50 and written["gan-mnist"] == results["gan-mnist"]
+    assert written["real digits"]["frechet_floor"] > 0 and "text baselines" in written
+    with pytest.raises(SystemExit):
+        main(["--out", str(out), "--only", "no-such-model"])

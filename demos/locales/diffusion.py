@@ -36,6 +36,7 @@ EN = {
 }
 
 ZH = {
+    "With {steps} sampling steps in place of {default}: Fréchet distance **{fd:.1f} ± {spread:.1f}**, class accuracy {accuracy:.1%}, at {ms:.0f} ms per image against {default_ms:.0f}.": "用 {steps} 个采样步代替 {default} 个：Fréchet 距离 **{fd:.1f} ± {spread:.1f}**，类别准确率 {accuracy:.1%}，每张图像 {ms:.0f} 毫秒（默认为 {default_ms:.0f} 毫秒）。",
     "Diffusion": "扩散模型",
     "diffusion.intro": "由在这里用 MNIST 训练的类别条件扩散模型，从纯噪声开始一步一步去噪得到的数字。同样的种子和设置，在任何机器上都得到同样的图像。样本下方：每个样本如何从噪声中浮现，以及前向过程对一个真实数字做了什么。",
     "any digit (no class)": "任意数字（不指定类别）",
