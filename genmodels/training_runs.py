@@ -221,8 +221,9 @@ class Run:
             from .trainers import DiffusionTrainConfig, DiffusionTrainer
 
             self.trainer = DiffusionTrainer(
-                DiffusionConfig(channels=DIFFUSION_CHANNELS),
+                DiffusionConfig(channels=DIFFUSION_CHANNELS, prediction="v"),  # the shipped model's objective
                 DiffusionTrainConfig(
+                    min_snr_gamma=5.0,
                     steps=spec.steps,
                     batch_size=spec.batch_size,
                     lr=spec.learning_rate,

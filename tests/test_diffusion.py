@@ -256,4 +256,3 @@ def test_the_tab_and_the_scoreboard_show_what_more_sampling_steps_buy():
     assert f"**{more['frechet_500_mean']:.1f} ± {more['frechet_500_spread']:.1f}**" in info
     frame, note = ScoreboardTab(registry).table()
     assert "listed twice" in note and more_steps_name("diffusion-mnist") in frame.to_string()
-
