@@ -82,7 +82,7 @@ class ScoreboardTab:
         if more:
             note += " " + tr(
                 "Each diffusion model is listed twice: with the Diffusion tab's default {few} sampling steps, and "
-                "with {many}, which cost more network passes per image and come closer to the real digits.",
+                "with {many}, which cost more network passes per image: compare what they buy.",
                 few=DIFFUSION_STEPS,
                 many=DIFFUSION_MORE_STEPS,
             )

@@ -148,11 +148,14 @@ class VAE(
             log_det = log_det + step_log_det
         return z, log_det
 
-    def posterior_sample(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def posterior_sample(
+        self, x: torch.Tensor, eps: torch.Tensor, posterior: tuple | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Samples of q(z|x) from standard noise eps (B, D) or (B, K, D), with their log-density log q(z|x).
 
+        `posterior` (mu, logvar, context), e.g. from refine_posterior, replaces the encoder's for these images.
         Returns z shaped like eps and log q of shape eps.shape[:-1], in nats."""
-        mu, logvar, context = self._encoded(x)
+        mu, logvar, context = posterior if posterior is not None else self._encoded(x)
         sample_shape = eps.shape[1:-1]  # () or (K,)
         extra = (1,) * len(sample_shape)
         z = mu.view(len(mu), *extra, -1) + torch.exp(0.5 * logvar).view(len(mu), *extra, -1) * eps
@@ -193,16 +196,19 @@ class VAE(
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.decoder(z))
 
-    def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, eps: torch.Tensor, posterior: tuple | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstruction logits for the posterior sample z that the noise eps (B, latent_dim) picks, and the KL
         term per image (B,): in closed form for the Gaussian posterior and N(0, I) prior, else log q(z|x) - log p(z).
+        `posterior` (mu, logvar, context) replaces the encoder's (see refine_posterior).
 
         Training goes through forward() so that wrappers such as DistributedDataParallel see the whole step.
         """
         if not len(self.flow) and not len(self.prior_flow):
-            mu, logvar = self.encode(x)
+            mu, logvar = posterior[:2] if posterior is not None else self.encode(x)
             return self.decode_logits(mu + torch.exp(0.5 * logvar) * eps), kl_divergence(mu, logvar)
-        z, log_q = self.posterior_sample(x, eps)
+        z, log_q = self.posterior_sample(x, eps, posterior)
         return self.decode_logits(z), log_q - self.log_prior(z)
 
 
@@ -233,15 +239,17 @@ def vae_losses(
     beta: float = 1.0,
     generator: torch.Generator | None = None,
     targets: torch.Tensor | None = None,
+    posterior: tuple | None = None,
 ) -> dict[str, torch.Tensor]:
     """Per-batch means, in nats per image: reconstruction (Bernoulli NLL), KL, the β-loss and the negative ELBO.
 
     `vae` may be a VAE or a wrapper around one (its forward is called); the noise comes from `generator`. The
     reconstruction is scored against `targets` when given (e.g. binary draws of x), else against x itself.
+    `posterior` (mu, logvar, context) replaces the encoder's posterior (see refine_posterior).
     """
     latent_dim = getattr(vae, "module", vae).config.latent_dim
     eps = torch.randn(x.shape[0], latent_dim, generator=generator).to(x.device)
-    logits, kl = vae(x, eps)
+    logits, kl = vae(x, eps) if posterior is None else vae(x, eps, posterior=posterior)
     target = x if targets is None else targets
     reconstruction = F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
     return {
@@ -250,6 +258,53 @@ def vae_losses(
         "loss": (reconstruction + beta * kl).mean(),
         "negative_elbo": (reconstruction + kl).mean(),
     }
+
+
+REFINE_STEPS = 50  # the cards' and the VAE tab's refinement: enough to close most of the amortization gap
+
+
+def refine_posterior(
+    vae: "VAE",
+    x: torch.Tensor,
+    steps: int = REFINE_STEPS,
+    lr: float = 1e-2,
+    samples: int = 4,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Semi-amortized inference (Kim et al., 2018): the encoder's Gaussian (mu, logvar) for each image x (B, 1, 28,
+    28) in [0, 1], moved by `steps` Adam steps on that image's own negative ELBO (estimated from `samples` posterior
+    draws each step, noise from `generator`). The decoder, the flow and the prior stay as they are, so any q this
+    finds still gives a valid lower bound on the same model's log p(x). The encoder guesses each posterior in one
+    pass and fits its training digits better than new ones; the gap refinement closes is the amortization gap.
+
+    Returns (mu, logvar, context) for VAE.forward's `posterior`; context is the encoder's flow context, unchanged.
+    """
+    with torch.no_grad():
+        mu, logvar, context = vae._encoded(x)
+    if steps <= 0:
+        return mu, logvar, context
+    trainable = [p for p in vae.parameters() if p.requires_grad]
+    for parameter in trainable:
+        parameter.requires_grad_(False)
+    try:
+        # callers may be inside inference mode (the app's handlers): refinement needs gradients, so it works on
+        # ordinary copies of the tensors
+        with torch.inference_mode(False), torch.enable_grad():
+            x, context = x.clone(), context.clone()
+            mu, logvar = mu.clone().requires_grad_(True), logvar.clone().requires_grad_(True)
+            optimizer = torch.optim.Adam([mu, logvar], lr=lr)
+            repeated = x.repeat_interleave(samples, 0)
+            for _ in range(steps):
+                bounded = logvar.clamp(-12.0, 8.0)
+                posterior = tuple(t.repeat_interleave(samples, 0) for t in (mu, bounded, context))
+                loss = vae_losses(vae, repeated, 1.0, generator, posterior=posterior)["negative_elbo"]
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+    finally:
+        for parameter in trainable:
+            parameter.requires_grad_(True)
+    return mu.detach(), logvar.detach().clamp(-12.0, 8.0), context
 
 
 def random_shift(images: torch.Tensor, max_pixels: int, generator: torch.Generator | None = None) -> torch.Tensor:

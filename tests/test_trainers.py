@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from genmodels.chargpt import CharGPTConfig
-from genmodels.checkpoints import atomic_replace_dir
+from genmodels.checkpoints import atomic_replace_dir, read_card
 from genmodels.gan import GANConfig
 from genmodels.trainers import CharGPTTrainConfig, CharGPTTrainer, GANTrainConfig, GANTrainer, evaluate_chargpt
 from tests.conftest import PROJECT_ROOT
@@ -114,6 +114,10 @@ def test_training_cli_dry_run(family):
         training = (folder / "README.md").read_text().split("## Training")[1]
         assert "AdamW (weight decay 0.0001, lr 0.001, cosine decay" in training
         assert "a fresh binary draw of each digit" in training
+        card = (folder / "README.md").read_text()
+        assert "posterior refined by 3 gradient steps (semi-amortized inference" in card
+        metrics = read_card(folder)["genlab_metrics"]
+        assert metrics["refine_steps"] == 3 and metrics["check_negative_elbo_refined_100_nats"] > 0
 
 
 def test_learning_rates_decay_linearly_to_zero():

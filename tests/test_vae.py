@@ -501,3 +501,49 @@ def test_decoding_many_codes_goes_in_passes_with_the_same_images(monkeypatch):
     assert sizes == [256, 256, 88], "memory stays bounded however many codes are asked for"
     monkeypatch.setattr(vae_pipeline, "DECODE_CHUNK", 10_000)
     assert torch.allclose(decode(vae, z), passes, atol=1e-6)
+
+
+def test_refining_each_posterior_tightens_the_bound_of_the_same_model():
+    from genmodels.data import mnist_splits
+    from genmodels.metrics import evaluate_refined_vae, evaluate_vae
+    from genmodels.vae import refine_posterior
+
+    vae = load_checkpoint(VAE, CHECKPOINTS_DIR / "vae-16d").eval()
+    digits = mnist_splits()[1].images[:50].float().unsqueeze(1) / 255
+    before = {name: p.clone() for name, p in vae.state_dict().items()}
+    flags = [p.requires_grad for p in vae.parameters()]
+    amortized = evaluate_vae(vae, digits)["negative_elbo_nats"]
+    refined = evaluate_refined_vae(vae, digits, steps=20)
+    assert refined["refine_steps"] == 20
+    assert refined["negative_elbo_refined_nats"] < amortized - 1  # the amortization gap, partly closed
+    assert refined["negative_elbo_refined_nats"] == pytest.approx(
+        refined["reconstruction_refined_nats"] + refined["kl_refined_nats"], abs=0.01
+    )
+    assert all(torch.equal(p, before[name]) for name, p in vae.state_dict().items())  # the model is untouched
+    assert [p.requires_grad for p in vae.parameters()] == flags
+    # No steps: the encoder's own posterior. Inside inference mode (as the app runs) refinement still works.
+    mu, logvar, _ = refine_posterior(vae, digits[:4], steps=0)
+    assert torch.equal(mu, vae.encode(digits[:4])[0]) and torch.equal(logvar, vae.encode(digits[:4])[1])
+    with torch.inference_mode():
+        moved, _, _ = refine_posterior(vae, digits[:4], steps=5, generator=torch.Generator().manual_seed(0))
+    assert not torch.equal(moved, mu) and bool(torch.isfinite(moved).all())
+
+
+@pytest.mark.parametrize("flows", [False, True])
+def test_refinement_works_with_and_without_flows(flows):
+    from genmodels.vae import refine_posterior
+
+    vae = (flow_vae(latent_dim=2, flow_steps=2) if flows else tiny_vae()).eval()
+    x = torch.rand(6, 1, 28, 28)
+
+    def mean_bound(posterior):
+        generator = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            return sum(
+                float(vae_losses(vae, x, 1.0, generator, posterior=posterior)["negative_elbo"]) for _ in range(16)
+            )
+
+    start = refine_posterior(vae, x, steps=0)
+    refined = refine_posterior(vae, x, steps=30, generator=torch.Generator().manual_seed(0))
+    assert mean_bound(refined) < mean_bound(start)
+    assert all(p.requires_grad for p in vae.parameters())  # a model being trained stays trainable

@@ -31,7 +31,7 @@ ZH = {
     "unconditional": "无条件",
     "No scoreboard has been computed here: run `python -m genmodels.evaluate`.": "这里还没有计算排行榜：请运行 `python -m genmodels.evaluate`。",
     "{count} models, each with {samples:,} samples judged by GenLab's digit classifier against the 1,000 held-out digits it never trained on. Floor: two halves of the real held-out digits are {floor:.1f} apart with 500 images each, the closest any generator can be expected to come. Ceiling: real digits score {real:.2f} on the Inception score with 500 images. Milliseconds per image on the machine that computed the table.": "{count} 个模型，每个用 {samples:,} 个样本，由 GenLab 的数字分类器对照它从未训练过的 1,000 个留出数字来评判。下限：真实留出数字的两半（各 500 张）之间相距 {floor:.1f}，这是任何生成器能期望达到的最近距离。上限：真实数字用 500 张图像的 Inception 分数是 {real:.2f}。每张图像毫秒数是在计算此表的机器上测得的。",
-    "Each diffusion model is listed twice: with the Diffusion tab's default {few} sampling steps, and with {many}, which cost more network passes per image and come closer to the real digits.": "每个扩散模型列出两次：一次用“扩散”标签页默认的 {few} 个采样步，一次用 {many} 个。后者每张图像需要更多次网络计算，但更接近真实数字。",
+    "Each diffusion model is listed twice: with the Diffusion tab's default {few} sampling steps, and with {many}, which cost more network passes per image: compare what they buy.": "每个扩散模型列出两次：一次用“扩散”标签页默认的 {few} 个采样步，一次用 {many} 个。后者每张图像需要更多次网络计算：比较一下它们换来了什么。",
     "You have no saved image-model runs yet: train one in the Training tab.": "你还没有保存的图像模型训练结果：请在“训练”标签页训练一个。",
     "The scoreboard needs the judge.": "排行榜需要评判器（数字分类器）。",
     "{count} of your runs, each with 1,000 samples (two seeds).": "你的 {count} 个训练结果，每个用 1,000 个样本（两个种子）。",

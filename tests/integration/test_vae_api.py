@@ -155,6 +155,10 @@ def test_explore_and_prior(client, inputs):
     floor = shipped_evaluation()["real digits"]["pixel_entropy_nats"]
     elbo = read_card(CHECKPOINTS_DIR / "vae-2d")["genlab_metrics"]["negative_elbo_nats"]
     assert "nats per image" in info and f"**{floor:.1f}**" in info and f"**{elbo - floor:.1f}** nats above" in info
+    card = read_card(CHECKPOINTS_DIR / "vae-16d")["genlab_metrics"]
+    gap = card["negative_elbo_nats"] - card["negative_elbo_refined_nats"]
+    info = client.predict("vae-16d", api_name="/vae_model_info")
+    assert f"**{card['negative_elbo_refined_nats']:.1f}**" in info and f"leaves {gap:.1f} nats" in info
 
 
 def test_bad_values(server, client, inputs):
