@@ -36,13 +36,24 @@ COLUMNS = (
 )
 
 
+FAMILY_NAMES = {"gan": "GAN", "vae": "VAE", "vqvae": "VQ-VAE", "diffusion": "diffusion model"}
+
+
+def _model_name(name: str) -> str:
+    """A row's model, in the reader's language: a diffusion model's second row names its sampling steps."""
+    suffix = more_steps_name("")
+    if name.endswith(suffix):
+        return tr("{name}, {steps} sampling steps", name=name[: -len(suffix)], steps=DIFFUSION_MORE_STEPS)
+    return name
+
+
 def _frame(rows: list[dict], owner: str | None = None) -> pd.DataFrame:
     values = []
     for row in rows:
         values.append(
             [
-                row["model"] + (f" ({owner})" if owner else ""),
-                row["family"],
+                _model_name(row["model"]) + (f" ({owner})" if owner else ""),
+                tr(FAMILY_NAMES.get(row["family"], row["family"])),
                 row["frechet_distance"],
                 row["spread"],
                 row["floor"],

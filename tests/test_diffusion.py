@@ -255,4 +255,5 @@ def test_the_tab_and_the_scoreboard_show_what_more_sampling_steps_buy():
     assert f"With {DIFFUSION_MORE_STEPS} sampling steps in place of 20" in info
     assert f"**{more['frechet_500_mean']:.1f} ± {more['frechet_500_spread']:.1f}**" in info
     frame, note = ScoreboardTab(registry).table()
-    assert "listed twice" in note and more_steps_name("diffusion-mnist") in frame.to_string()
+    assert "listed twice" in note and "diffusion-mnist, 50 sampling steps" in frame.to_string()
+    assert "diffusion model" in frame.to_string() and more_steps_name("diffusion-mnist") in shipped_evaluation()

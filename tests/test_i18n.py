@@ -66,6 +66,7 @@ KEPT_WORDS = {
     "ms",
 }
 KEPT_WORDS |= {"SmolLM", "Hugging", "Face", "Hub", "Adam", "TOML"}
+KEPT_WORDS |= {"U-Net", "DDPM", "DDIM", "VQ-VAE", "SNR"}  # the names of the diffusion and VQ-VAE parts
 LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’-]{2,}")
 
 

@@ -13,7 +13,14 @@ from tests.browser.conftest import CHROMIUM, FLAGS
 from tests.conftest import ARTIFACTS
 from tests.test_i18n import english_left
 
-TABS = {"GAN": "生成对抗网络", "VAE": "变分自编码器", "Text": "文本", "Training": "训练"}
+TABS = {
+    "GAN": "生成对抗网络",
+    "VAE": "变分自编码器",
+    "Text": "文本",
+    "Training": "训练",
+    "Diffusion": "扩散模型",
+    "Scoreboard": "排行榜",
+}
 
 
 @pytest.fixture
