@@ -39,6 +39,8 @@ def test_two_processes_train_and_only_the_main_one_saves(family):
     two = launch(*family, processes=2)
     assert two.returncode == 0, two.stderr[-2000:]
     assert two.stdout.count("saved ") == 1
+    if family[0] != "gan":  # one family's comparison with a single process shows the averaging at work
+        return
     one = launch(*family, processes=1)
     assert one.returncode == 0, one.stderr[-2000:]
     # Gradients averaged over two processes' different batches give a different model than one process.
