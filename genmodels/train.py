@@ -301,7 +301,7 @@ def train_vae(args) -> None:
     model = trainer.export()
     samples = args.iwae_samples
     metrics = evaluate_vae(model, held_out_images, importance_samples=samples)
-    refine_steps = 3 if args.dry_run else None  # None: REFINE_STEPS, what the VAE tab uses
+    refine_steps = 3 if args.dry_run else None  # None: REFINE_STEPS, as in the shipped cards
     refined = evaluate_refined_vae(model, held_out_images, refine_steps)
     metrics |= refined
     # what tests/test_quality.py re-measures: the first 25 held-out digits, refined

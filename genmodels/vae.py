@@ -260,7 +260,7 @@ def vae_losses(
     }
 
 
-REFINE_STEPS = 50  # the cards' and the VAE tab's refinement: enough to close most of the amortization gap
+REFINE_STEPS = 50  # the cards' refined bound (the VAE tab shows it): enough to close most of the amortization gap
 
 
 def refine_posterior(
@@ -283,27 +283,19 @@ def refine_posterior(
         mu, logvar, context = vae._encoded(x)
     if steps <= 0:
         return mu, logvar, context
-    trainable = [p for p in vae.parameters() if p.requires_grad]
-    for parameter in trainable:
-        parameter.requires_grad_(False)
-    try:
-        # callers may be inside inference mode (the app's handlers): refinement needs gradients, so it works on
-        # ordinary copies of the tensors
-        with torch.inference_mode(False), torch.enable_grad():
-            x, context = x.clone(), context.clone()
-            mu, logvar = mu.clone().requires_grad_(True), logvar.clone().requires_grad_(True)
-            optimizer = torch.optim.Adam([mu, logvar], lr=lr)
-            repeated = x.repeat_interleave(samples, 0)
-            for _ in range(steps):
-                bounded = logvar.clamp(-12.0, 8.0)
-                posterior = tuple(t.repeat_interleave(samples, 0) for t in (mu, bounded, context))
-                loss = vae_losses(vae, repeated, 1.0, generator, posterior=posterior)["negative_elbo"]
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-    finally:
-        for parameter in trainable:
-            parameter.requires_grad_(True)
+    # Callers may be inside inference mode (the app's handlers): refinement needs gradients, so it works on ordinary
+    # copies. Gradients are taken for mu and logvar alone, so the model (possibly shared) is never touched.
+    with torch.inference_mode(False), torch.enable_grad():
+        x, context = x.clone(), context.clone()
+        mu, logvar = mu.clone().requires_grad_(True), logvar.clone().requires_grad_(True)
+        optimizer = torch.optim.Adam([mu, logvar], lr=lr)
+        repeated = x.repeat_interleave(samples, 0)
+        for _ in range(steps):
+            bounded = logvar.clamp(-12.0, 8.0)
+            posterior = tuple(t.repeat_interleave(samples, 0) for t in (mu, bounded, context))
+            loss = vae_losses(vae, repeated, 1.0, generator, posterior=posterior)["negative_elbo"]
+            mu.grad, logvar.grad = torch.autograd.grad(loss, [mu, logvar])
+            optimizer.step()
     return mu.detach(), logvar.detach().clamp(-12.0, 8.0), context
 
 
