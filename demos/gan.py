@@ -69,8 +69,10 @@ class GANTab:
         return self.registry.derived(name, "directions", latent_directions)
 
     def _label(self, gan, digit, notices: Notices) -> int | None:
-        """The digit of a conditional GAN or the category of an InfoGAN; None for "0-9 in turn" and others."""
-        digit = choice(str(digit) if isinstance(digit, int) else digit, "Digit", DIGITS)
+        """The digit of a conditional GAN or the category of an InfoGAN or a self-conditioned GAN; None for "0-9 in
+        turn" and others."""
+        options = DIGITS + [str(code) for code in range(10, gan.config.info_codes)]
+        digit = choice(str(digit) if isinstance(digit, int) else digit, "Digit", options)
         if gan.coded:
             if digit != MIXED and int(digit) >= gan.config.info_codes:
                 raise UserError(tr("This model has categories 0 to {last}.", last=gan.config.info_codes - 1))
@@ -91,7 +93,18 @@ class GANTab:
             real = self.registry.entry("mnist-classifier").metrics
         kind = tr("class-conditional") if gan.conditional else tr("unconditional")
         lines = [tr("**{name}**: {kind}, z is {z_dim}-d.", name=name, kind=kind, z_dim=gan.config.z_dim)]
-        if gan.coded:
+        if gan.clustered:
+            lines.append(
+                tr(
+                    "A self-conditioned GAN: it never saw a label. Its training digits were split into {codes} "
+                    "clusters of equal size by a VAE's codes, and its discriminator judged each image against its "
+                    "cluster. A category in its latent (the largest of z's first {codes} values) picks the cluster to "
+                    "draw from. Pick a category to see what it found; with “0-9 in turn” each column of the grid is "
+                    "one category.",
+                    codes=gan.config.info_codes,
+                )
+            )
+        elif gan.coded:
             lines.append(
                 tr(
                     "An InfoGAN: it never saw a label, but it was trained so that a category in its latent (one of "
@@ -138,9 +151,14 @@ class GANTab:
                 values=", ".join(f"{100 * value:.1f}%" for value in explained),
             )
         )
-        picker = tr("Category (InfoGAN, found without labels)") if gan.coded else tr("Digit (conditional model)")
+        picker = tr("Digit (conditional model)")
+        if gan.clustered:
+            picker = tr("Category (clusters found without labels)")
+        elif gan.coded:
+            picker = tr("Category (InfoGAN, found without labels)")
         shown = gan.conditional or gan.coded
-        return gr.update(visible=shown, interactive=shown, label=picker), "\n\n".join(lines)
+        choices = [*DIGIT_CHOICES, *[str(code) for code in range(10, gan.config.info_codes)]]
+        return gr.update(visible=shown, interactive=shown, label=picker, choices=choices), "\n\n".join(lines)
 
     def _grid(self, name, seed, grid_size, digit, psi, offsets, notices: Notices):
         """The checked settings of a grid and its images: (gan, seed, count, psi, images, labels)."""
@@ -250,7 +268,10 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                     seed = gr.Number(42, label=T("Seed"), precision=0, minimum=0, maximum=MAX_SEED)
                     reseed = gr.Button(T("New random seed"), scale=0)
                 grid_size = gr.Slider(1, MAX_GRID, 16, step=1, label=T("Grid size"))
-                digit = gr.Dropdown(DIGIT_CHOICES, value=MIXED, label=T("Digit (conditional model)"))
+                # a model with more categories than digits widens the choices (model_info); every value is checked
+                digit = gr.Dropdown(
+                    DIGIT_CHOICES, value=MIXED, label=T("Digit (conditional model)"), allow_custom_value=True
+                )
                 psi = gr.Slider(
                     0.0, 1.0, 1.0, step=0.05, label=T("Truncation ψ"), info=T("lower: more typical, less varied")
                 )

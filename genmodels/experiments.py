@@ -96,11 +96,12 @@ class RealVersusFake:
 def discriminator_real_versus_fake(
     gan: GAN, real: torch.Tensor, real_labels: torch.Tensor, seed: int, count: int = 64
 ) -> RealVersusFake:
-    """The discriminator's score for `count` held-out real digits (in [-1, 1]) and as many generated ones."""
+    """The discriminator's score for `count` held-out real digits (in [-1, 1]) and as many generated ones. A
+    self-conditioned GAN scores both against the category that fits each best (real digits have no category)."""
     real, real_labels = real[:count], real_labels[:count]
     fake, fake_labels = generate(gan, sample_latents(gan, seed, count), None)
     real_scores = discriminator_scores(gan, real, real_labels if gan.conditional else None)
-    fake_scores = discriminator_scores(gan, fake, fake_labels)
+    fake_scores = discriminator_scores(gan, fake, None if gan.clustered else fake_labels)
     return RealVersusFake(real, fake, real_scores.tolist(), fake_scores.tolist())
 
 

@@ -18,6 +18,14 @@ class GANConfig:
     # > 0: an InfoGAN categorical code with this many values, read from the latent itself (the argmax of its first
     # `info_codes` entries, uniform for Gaussian z), which the discriminator's Q head must recover. No labels used.
     info_codes: int = 0
+    # where the category is taught: "q" (InfoGAN: a head Q on the discriminator must read it back from the image) or
+    # "clusters" (a self-conditioned GAN: the discriminator is told each real digit's cluster, balanced k-means on a
+    # VAE's codes, and scores images against their category by projection; still no labels used)
+    code_source: str = "q"
+
+    def __post_init__(self):
+        if self.code_source not in ("q", "clusters"):
+            raise ValueError(f"code_source must be 'q' or 'clusters', not {self.code_source!r}")
 
 
 def latent_code(z: torch.Tensor, codes: int) -> torch.Tensor:
@@ -99,34 +107,52 @@ class Discriminator(nn.Module):
         self.head = spectral_norm(nn.Linear(4 * c * 49, 1))
         if config.num_classes:
             self.embed = spectral_norm(nn.Embedding(config.num_classes, 4 * c * 49))
-        if config.info_codes:  # InfoGAN's Q: the category logits from the same features
+        if config.info_codes and config.code_source == "clusters":  # projection of the category, like a class
+            self.code_embed = spectral_norm(nn.Embedding(config.info_codes, 4 * c * 49))
+        elif config.info_codes:  # InfoGAN's Q: the category logits from the same features
             self.q_head = nn.Sequential(
                 nn.Linear(4 * c * 49, 128), nn.LeakyReLU(0.1), nn.Linear(128, config.info_codes)
             )
 
+    @property
+    def clustered(self) -> bool:
+        """Scores an image against a category (a cluster of real digits) rather than reading the category back."""
+        return bool(self.config.info_codes) and self.config.code_source == "clusters"
+
     def code_logits(self, x: torch.Tensor) -> torch.Tensor:
         """InfoGAN's Q: images (B, 1, 28, 28) -> logits (B, info_codes) of the category the generator was given."""
-        if not self.config.info_codes:
+        if not self.config.info_codes or self.clustered:
             raise ValueError("this discriminator has no InfoGAN code head")
         return self.q_head(self.body(x).flatten(1))
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, with_codes: bool = False):
+    def forward(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor | None = None,
+        with_codes: bool = False,
+        code: torch.Tensor | None = None,
+    ):
         """Realness scores (B,); with_codes=True: (scores, Q's category logits (B, info_codes)) from one pass through
-        the shared body (an InfoGAN's training step needs both)."""
+        the shared body (an InfoGAN's training step needs both). A clustered discriminator needs each image's
+        category `code` (B,): a real digit's cluster, or the category of the latent that drew a fake."""
         h = self.body(x).flatten(1)  # (B, 4c*49)
         if not with_codes:
-            return self._score(h, y)
-        if not self.config.info_codes:
+            return self._score(h, y, code)
+        if not self.config.info_codes or self.clustered:
             raise ValueError("this discriminator has no InfoGAN code head")
-        return self._score(h, y), self.q_head(h)
+        return self._score(h, y, code), self.q_head(h)
 
-    def _score(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    def _score(self, h: torch.Tensor, y: torch.Tensor | None, code: torch.Tensor | None = None) -> torch.Tensor:
         """Features (B, 4c*49) -> realness scores (B,)."""
         score = self.head(h).squeeze(1)  # (B,)
         if self.config.num_classes:
             if y is None:
                 raise ValueError("this discriminator is class-conditional: pass class labels")
             score = score + (self.embed(y) * h).sum(dim=1)
+        if self.clustered:
+            if code is None:
+                raise ValueError("this discriminator scores images against their category: pass each one's code")
+            score = score + (self.code_embed(code) * h).sum(dim=1)
         return score
 
 
@@ -151,8 +177,14 @@ class GAN(
 
     @property
     def coded(self) -> bool:
-        """An InfoGAN: a category it found without labels can be chosen."""
+        """An InfoGAN or a self-conditioned GAN: a category it found without labels can be chosen."""
         return self.config.info_codes > 0
+
+    @property
+    def clustered(self) -> bool:
+        """A self-conditioned GAN: its categories were taught by clusters of real digits, and its discriminator
+        scores an image against a category."""
+        return self.discriminator.clustered
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.generator(z, y)

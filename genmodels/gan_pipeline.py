@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .gan import GAN, with_code
+from .gan import GAN, latent_code, with_code
 from .sampling import MAX_SEED, interpolate, seeded_latents, truncate
 
 MAX_GRID = 64
@@ -112,7 +112,8 @@ def generate(gan: GAN, z: torch.Tensor, label: int | None = None) -> tuple[torch
     """Images (N, 1, 28, 28) in [-1, 1] on the CPU for latents z (N, z_dim), and the labels used. `label` is the
     digit of a conditional GAN (None: 0-9 in turn), or the category of an InfoGAN (None: each latent's own); an
     InfoGAN's latents are moved to a chosen category (`with_code`), and its labels are None (its discriminator
-    takes none)."""
+    takes none). A self-conditioned GAN's labels are the categories of the latents that drew the images, which its
+    discriminator scores them against."""
     device = next(gan.parameters()).device
     if gan.coded and label is not None:
         codes = gan.config.info_codes
@@ -120,15 +121,32 @@ def generate(gan: GAN, z: torch.Tensor, label: int | None = None) -> tuple[torch
         z = with_code(z, label, codes)
     y = _labels(gan, label if gan.conditional else None, len(z))
     images = gan.generator(z.to(device), None if y is None else y.to(device))
+    if gan.clustered:
+        return images.float().cpu(), latent_code(z, gan.config.info_codes)
     return images.float().cpu(), y
 
 
 @torch.inference_mode()
 def discriminator_scores(gan: GAN, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-    """The discriminator's realness score per image (N,): above 0 reads as real under the hinge loss."""
+    """The discriminator's realness score per image (N,): above 0 reads as real under the hinge loss.
+
+    `labels` are a conditional GAN's digits, or a self-conditioned GAN's categories (as `generate` returns them).
+    A self-conditioned GAN scores an image against a category; without one (real digits, whose clusters are not
+    kept) each image is scored against the category that fits it best: the highest of its scores."""
     device = next(gan.parameters()).device
+    images = images.to(device)
+    if gan.clustered:
+        discriminator = gan.discriminator
+        features = discriminator.body(images).flatten(1)
+        if labels is not None:
+            return discriminator._score(features, None, labels.to(device)).float().cpu()
+        scores = [
+            discriminator._score(features, None, torch.full((len(images),), code, device=device))
+            for code in range(gan.config.info_codes)
+        ]
+        return torch.stack(scores, 1).max(1).values.float().cpu()
     y = None if labels is None else labels.to(device)
-    return gan.discriminator(images.to(device), y).float().cpu()
+    return gan.discriminator(images, y).float().cpu()
 
 
 def interpolation_latents(

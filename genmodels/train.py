@@ -143,7 +143,25 @@ def train_gan(args) -> None:
         args.steps, args.save_every = 6, 3
     classifier = load_checkpoint(MNISTClassifier, args.classifier)
     held_out_images = to_signed(held_out.images)
-    model_config = GANConfig(num_classes=10 if args.conditional else 0, z_dim=args.z_dim, info_codes=args.info_codes)
+    codes, purity = None, None
+    if args.cluster_codes:
+        if args.info_codes or args.conditional:
+            raise SystemExit("--cluster-codes goes without --info-codes and --conditional")
+        from .clustering import cluster_purity, vae_clusters
+        from .vae import VAE
+
+        vae = load_checkpoint(VAE, args.cluster_vae)
+        codes = vae_clusters(vae, to_unit(train.images), args.cluster_codes, seed=args.seed)
+        purity = cluster_purity(codes, train.labels)  # the labels only report how digit-like the clusters are
+        print(
+            f"{args.cluster_codes} clusters of the training digits by {args.cluster_vae}'s codes: purity {purity:.1%}"
+        )
+    model_config = GANConfig(
+        num_classes=10 if args.conditional else 0,
+        z_dim=args.z_dim,
+        info_codes=args.info_codes or args.cluster_codes,
+        code_source="clusters" if args.cluster_codes else "q",
+    )
     train_config = GANTrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
@@ -154,7 +172,7 @@ def train_gan(args) -> None:
         info_weight=args.info_weight,
         seed=args.seed,
     )
-    trainer = GANTrainer(model_config, train_config, to_signed(train.images), train.labels)
+    trainer = GANTrainer(model_config, train_config, to_signed(train.images), train.labels, codes=codes)
     if args.init_from:
         trainer.init_from(load_checkpoint(GAN, args.init_from))
     state_dir = _resume(trainer, args)
@@ -202,6 +220,14 @@ def train_gan(args) -> None:
             "must read back from the image (a cross-entropy in both players' losses, weight "
             f"{args.info_weight:g}). No labels are used: the categories are what the GAN found."
             if args.info_codes
+            else f" It is a self-conditioned GAN (after Liu et al., 2020): the index of the largest of z's first "
+            f"{args.cluster_codes} values is a category, given to the generator as a one-hot vector. The training "
+            f"digits were split into {args.cluster_codes} clusters of equal size by balanced k-means on the codes of "
+            f"`{args.cluster_vae.name}` (a VAE trained without labels on the same digits), and the discriminator "
+            "scores each image against its category by projection: a real digit's cluster, or the category of the "
+            "latent that drew a fake. No labels are used; they only report that "
+            f"{purity:.1%} of the training digits share their cluster's most common digit."
+            if args.cluster_codes
             else ""
         ),
         data=DATA_TEXT,
@@ -800,6 +826,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--z-dim", type=int, default=64)
     parser.add_argument("--info-codes", type=int, default=0, help="GAN: an InfoGAN category with N values (0: none)")
     parser.add_argument("--info-weight", type=float, default=1.0, help="GAN: weight of the InfoGAN code loss")
+    parser.add_argument(
+        "--cluster-codes",
+        type=int,
+        default=0,
+        help="GAN: a category with N values that the discriminator is taught by balanced k-means clusters of a "
+        "VAE's codes (a self-conditioned GAN, no labels used; 0: none)",
+    )
+    parser.add_argument(
+        "--cluster-vae",
+        type=Path,
+        default=PROJECT_ROOT / "checkpoints" / "vae-16d",
+        help="GAN: the VAE whose codes --cluster-codes clusters",
+    )
     parser.add_argument("--init-from", type=Path, default=None, help="GAN: start from this checkpoint's weights")
     parser.add_argument(
         "--decay-steps", type=int, default=0, help="GAN: learning rates fall to 0 over the last N steps"

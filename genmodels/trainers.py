@@ -262,9 +262,19 @@ class GANTrainer(Trainer):
         images: torch.Tensor,
         labels: torch.Tensor,
         accelerator: Accelerator | None = None,
+        codes: torch.Tensor | None = None,
     ):
         if train_config.loss not in GAN_LOSSES:
             raise ValueError(f"unknown GAN loss {train_config.loss!r}; choose one of {', '.join(GAN_LOSSES)}")
+        self.clustered = bool(model_config.info_codes) and model_config.code_source == "clusters"
+        if self.clustered:
+            # a self-conditioned GAN: `codes` (N,) is each training image's cluster, found without labels
+            if codes is None or codes.shape != labels.shape:
+                raise ValueError("a clustered GAN needs each training image's cluster (codes, shaped like labels)")
+            if int(codes.min()) < 0 or int(codes.max()) >= model_config.info_codes:
+                raise ValueError(f"clusters must be 0 to {model_config.info_codes - 1}")
+            if train_config.loss == "wgan-gp":
+                raise ValueError("a clustered GAN trains with the hinge, non-saturating or least-squares loss")
         self.model_config, self.config = model_config, train_config
         self.accelerator = accelerator or _default_accelerator()
         device = self.accelerator.device
@@ -276,6 +286,7 @@ class GANTrainer(Trainer):
         opt_d = torch.optim.Adam(discriminator.parameters(), train_config.lr_d, betas=train_config.betas)
         self.G, self.D, self.opt_g, self.opt_d = self.accelerator.prepare(generator, discriminator, opt_g, opt_d)
         self.images, self.labels = images.to(device), labels.to(device)
+        self.codes = codes.to(device) if self.clustered else None
         self.step = 0
         self.batch_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 1, self.accelerator))
         self.noise_rng = torch.Generator("cpu").manual_seed(_stream_seed(train_config.seed + 2, self.accelerator))
@@ -340,7 +351,13 @@ class GANTrainer(Trainer):
         info = self.model_config.info_codes
         losses = {}
 
-        if info:  # InfoGAN: D's Q head and G both learn to make the latent's category recoverable from the image
+        if self.clustered:  # the real digits' clusters against the categories of the latents that drew the fakes
+            real_code, fake_code = self.codes[index], latent_code(z, info)
+            real_scores = self.D(real, y, code=real_code)
+            d_loss = self._d_loss(
+                real_scores, self.D(fake.detach(), fake_y, code=fake_code), real, fake.detach(), fake_y
+            )
+        elif info:  # InfoGAN: D's Q head and G both learn to make the latent's category recoverable from the image
             code = latent_code(z, info)
             fake_scores, code_logits = self.D(fake.detach(), fake_y, with_codes=True)
             info_d = F.cross_entropy(code_logits, code)
@@ -352,7 +369,9 @@ class GANTrainer(Trainer):
         self.accelerator.backward(d_loss)
         self.opt_d.step()
 
-        if info:
+        if self.clustered:
+            g_loss = self._g_loss(self.D(fake, fake_y, code=fake_code))
+        elif info:
             fake_scores, code_logits = self.D(fake, fake_y, with_codes=True)
             info_g = F.cross_entropy(code_logits, code)
             g_loss = self._g_loss(fake_scores) + self.config.info_weight * info_g
@@ -374,9 +393,9 @@ class GANTrainer(Trainer):
     @torch.no_grad()
     def init_from(self, model: GAN) -> None:
         """Start from a trained GAN's weights (its sampling generator for G and the average, its discriminator for D),
-        with fresh optimizers. Weights this model adds (an InfoGAN's code inputs and Q head) keep their
-        initialisation, except that the code's inputs to the generator start at zero, so the first step's samples
-        are the given model's."""
+        with fresh optimizers. Weights this model adds (an InfoGAN's code inputs, Q head or cluster projection) keep
+        their initialisation, except that the code's inputs to the generator start at zero, so the first step's
+        samples are the given model's."""
         for target in (_unwrap(self.G), self.ema):
             own = target.state_dict()
             for name, value in model.generator.state_dict().items():
@@ -395,7 +414,7 @@ class GANTrainer(Trainer):
                     raise ValueError(f"cannot start from this model: {name} is {tuple(value.shape)}")
             target.load_state_dict(own)
         missing, unexpected = _unwrap(self.D).load_state_dict(model.discriminator.state_dict(), strict=False)
-        if unexpected or any(not name.startswith("q_head.") for name in missing):
+        if unexpected or any(not name.startswith(("q_head.", "code_embed.")) for name in missing):
             raise ValueError(f"cannot start from this discriminator: missing {missing}, unexpected {unexpected}")
 
     @torch.no_grad()

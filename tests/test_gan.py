@@ -192,3 +192,58 @@ def test_the_gan_tab_offers_an_infogans_categories(tmp_path):
     corner = (slice(2, tile), slice(2 + 3 * tile, 4 * tile))  # 10 tiles: 4 columns, so tile 3 ends the first row
     assert np.array_equal(three[corner], in_turn[corner])
     assert not np.array_equal(three, in_turn)
+
+
+def clustered_gan(codes=12):
+    torch.manual_seed(0)
+    return GAN(GANConfig(z_dim=16, g_channels=4, d_channels=4, info_codes=codes, code_source="clusters")).eval()
+
+
+def test_a_self_conditioned_gan_scores_images_against_their_category():
+    gan = clustered_gan()
+    assert gan.coded and gan.clustered and not gan.conditional
+    assert not hasattr(gan.discriminator, "q_head")
+    z = sample_latents(gan, seed=5, count=6)
+    images, codes = generate(gan, z)
+    assert torch.equal(codes, latent_code(z, 12))  # the categories that drew them, for the discriminator
+    _, chosen = generate(gan, z, 11)
+    assert (chosen == 11).all()
+    own = discriminator_scores(gan, images, codes)
+    other = discriminator_scores(gan, images, (codes + 1) % 12)
+    assert own.shape == (6,) and not torch.allclose(own, other)  # the category changes the score
+    best = discriminator_scores(gan, images, None)  # real digits have no category: the best-fitting one
+    every = torch.stack([discriminator_scores(gan, images, torch.full((6,), c)) for c in range(12)], 1)
+    assert torch.allclose(best, every.max(1).values)
+    with torch.inference_mode():
+        with pytest.raises(ValueError, match="pass each one's code"):
+            gan.discriminator(images)
+        with pytest.raises(ValueError, match="no InfoGAN code head"):
+            gan.discriminator.code_logits(images)
+
+
+def test_an_unknown_code_source_is_refused():
+    with pytest.raises(ValueError, match="code_source must be"):
+        GANConfig(info_codes=4, code_source="labels")
+
+
+def test_the_gan_tab_offers_a_self_conditioned_gans_categories(tmp_path):
+    """A self-conditioned GAN with more categories than digits: the picker names it and lists every category, a
+    category past 9 draws, one past the last is refused with a message, and its discriminator scores show."""
+    from demos.common import UserError
+    from demos.gan import GANTab
+    from genmodels.checkpoints import save_checkpoint
+    from genmodels.registry import Registry
+    from tests.conftest import card_for
+
+    save_checkpoint(clustered_gan(), tmp_path / "clusters", card_for("gan"))
+    tab = GANTab(Registry(roots=(tmp_path,), device="cpu"))
+    picker, info = tab.model_info("clusters")
+    assert picker["visible"] and picker["label"] == "Category (clusters found without labels)"
+    assert [c if isinstance(c, str) else c[1] for c in picker["choices"]][-3:] == ["9", "10", "11"]
+    assert "self-conditioned GAN" in info and "12 clusters" in info
+    eleven, notice = tab.sample("clusters", 9, 4, "11", 1.0, True, 0, 0, 0, 0, 0)
+    assert "discriminator score" in notice
+    ten, _ = tab.sample("clusters", 9, 4, "10", 1.0, True, 0, 0, 0, 0, 0)
+    assert open(eleven, "rb").read() != open(ten, "rb").read()  # the category changes the drawing
+    with pytest.raises(UserError, match="Digit must be one of"):
+        tab.sample("clusters", 9, 4, "12", 1.0, False, 0, 0, 0, 0, 0)

@@ -267,3 +267,78 @@ def test_starting_from_a_model_of_another_shape_is_refused():
     other = GANTrainer(GANConfig(z_dim=8, g_channels=8, d_channels=4), GANTrainConfig(steps=1), *tiny_data()).export()
     with pytest.raises(ValueError, match="cannot start from this model"):
         info_trainer().init_from(other)
+
+
+CLUSTERED = GANConfig(z_dim=8, g_channels=4, d_channels=4, info_codes=4, code_source="clusters")
+
+
+def clustered_trainer(steps=6, codes="default", loss="hinge"):
+    images, labels = tiny_data()
+    codes = torch.arange(64) % 4 if isinstance(codes, str) else codes
+    config = GANTrainConfig(steps=steps, batch_size=16, lr_d=2e-3, lr_g=2e-3, loss=loss)
+    return GANTrainer(CLUSTERED, config, images, labels, codes=codes)
+
+
+def test_a_self_conditioned_gan_trains_its_category_projection():
+    trainer = clustered_trainer(steps=8)
+    before = trainer.D.code_embed.parametrizations.weight.original.detach().clone()
+    events = list(trainer.run())
+    assert all(math.isfinite(e.losses["G"]) and math.isfinite(e.losses["D"]) for e in events)
+    assert not torch.equal(before, trainer.D.code_embed.parametrizations.weight.original)
+    model = trainer.export()
+    assert model.clustered and model.config.code_source == "clusters"
+
+
+@pytest.mark.parametrize(
+    "codes, loss, message",
+    [
+        (None, "hinge", "needs each training image's cluster"),
+        (torch.arange(10), "hinge", "needs each training image's cluster"),
+        (torch.arange(64) % 5, "hinge", "clusters must be 0 to 3"),
+        (torch.arange(64) % 4, "wgan-gp", "trains with the hinge"),
+    ],
+)
+def test_a_self_conditioned_gan_refuses_missing_or_wrong_clusters(codes, loss, message):
+    with pytest.raises(ValueError, match=message):
+        clustered_trainer(codes=codes, loss=loss)
+
+
+def test_a_self_conditioned_gan_can_start_from_a_plain_gan():
+    plain = info_trainer(config=GANConfig(z_dim=8, g_channels=4, d_channels=4))
+    list(plain.run())
+    model = plain.export()
+    trainer = clustered_trainer()
+    trainer.init_from(model)
+    z = torch.randn(8, 8, generator=torch.Generator().manual_seed(2))
+    trainer.ema.eval()
+    with torch.no_grad():
+        assert torch.allclose(trainer.ema(z), model.generator(z), atol=1e-6)
+    events = list(trainer.run())
+    assert math.isfinite(events[-1].losses["G"])
+
+
+def test_the_cli_trains_a_self_conditioned_gan_from_a_vaes_clusters(capsys):
+    """`--cluster-codes` clusters the training digits by the shipped VAE's codes and trains a GAN whose
+    discriminator is told each real digit's cluster; the card says how, and how digit-like the clusters were."""
+    import re
+    import shutil
+
+    from genmodels.checkpoints import load_checkpoint
+    from genmodels.gan import GAN
+    from genmodels.train import main
+
+    main(["gan", "--dry-run", "--cluster-codes", "20", "--init-from", str(PROJECT_ROOT / "checkpoints" / "gan-mnist")])
+    printed = capsys.readouterr().out
+    purity = float(re.search(r"purity ([\d.]+)%", printed).group(1))
+    assert 50 < purity <= 100
+    out = Path(re.search(r"^saved (.+)$", printed, re.MULTILINE).group(1))
+    try:
+        model = load_checkpoint(GAN, out)
+        assert model.clustered and model.config.info_codes == 20
+        card = (out / "README.md").read_text()
+        assert "self-conditioned GAN" in card and f"{purity:.1f}% of the training digits" in card
+        assert "started from the weights of" in card
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)
+    with pytest.raises(SystemExit, match="without --info-codes and --conditional"):
+        main(["gan", "--dry-run", "--cluster-codes", "20", "--conditional"])

@@ -67,6 +67,16 @@ ZH = {
         "z 的前 {codes} 个值中最大者的位置）。选择一个类别，看看它自己发现了什么；选“0-9 轮流”时，网格的每一列是一个类别。"
     ),
     "Category (InfoGAN, found without labels)": "类别（InfoGAN，无标签自行发现）",
+    "A self-conditioned GAN: it never saw a label. Its training digits were split into {codes} "
+    "clusters of equal size by a VAE's codes, and its discriminator judged each image against its "
+    "cluster. A category in its latent (the largest of z's first {codes} values) picks the cluster to "
+    "draw from. Pick a category to see what it found; with “0-9 in turn” each column of the grid is "
+    "one category.": (
+        "这是自条件 GAN：它从未见过标签。它的训练数字按一个 VAE 的编码被分成 {codes} 个大小相同的簇，"
+        "判别器对照每张图像所属的簇来打分。潜变量中的类别（z 的前 {codes} 个值中最大者的位置）决定从哪个簇生成。"
+        "选择一个类别，看看它自己发现了什么；选“0-9 轮流”时，网格的每一列是一个类别。"
+    ),
+    "Category (clusters found without labels)": "类别（无标签自行发现的簇）",
     "class-conditional": "类别条件",
     "unconditional": "无条件",
     "**{name}**: {kind}, z is {z_dim}-d.": "**{name}**：{kind}，z 为 {z_dim} 维。",
