@@ -185,6 +185,13 @@ INTERNAL = {
     "GENLAB_DEVICE asks for CUDA but no CUDA device is available",
     "scoring needs at least two tokens",
     "wrong result",  # lm_kernels: a kernel's self-test, caught where it is raised
+    # a self-conditioned GAN's setup, reached only from `python -m genmodels.train gan --cluster-codes` and code
+    "k must be 2 to {}",
+    "code_source must be 'q' or 'clusters', not {}",
+    "this discriminator scores images against their category: pass each one's code",
+    "a clustered GAN needs each training image's cluster (codes, shaped like labels)",
+    "clusters must be 0 to {}",
+    "a clustered GAN trains with the hinge, non-saturating or least-squares loss",
 }
 USER_FACING = {
     "ValueError",

@@ -94,6 +94,20 @@ ZH = {
     "Click a point to decode it": "点击一个点来解码它",
     "Decoded point": "解码出的点",
     "Explore around A and sample the prior": "在 A 附近探索，并从先验中采样",
+    "Refine A's code (the amortization gap)": "细化 A 的编码（摊销差距）",
+    "Refine A's code: 50 gradient steps on its own ELBO": "细化 A 的编码：在它自己的 ELBO 上走 50 步梯度",
+    "Input A · from the encoder's code · from the refined code": "输入 A · 由编码器的编码重建 · 由细化后的编码重建",
+    "Input A, then its reconstruction from the encoder's code, then from the refined code": (
+        "输入 A，然后是由编码器的编码得到的重建，再是由细化后的编码得到的重建"
+    ),
+    "Left to right: input A, the reconstruction from the encoder's one-pass code, and from the code refined by "
+    "{steps} gradient steps on this digit's own ELBO (the decoder and prior unchanged; the code moved "
+    "{moved:.2f}). Negative ELBO of this digit (mean of {draws} posterior draws): **{before:.1f}** nats from "
+    "the encoder, **{after:.1f}** refined: **{gap:.1f}** nats of amortization gap.": (
+        "从左到右：输入 A、由编码器一次推断的编码得到的重建、以及在这个数字自己的 ELBO 上走 {steps} 步梯度细化后的编码得到的重建"
+        "（解码器和先验不变；编码移动了 {moved:.2f}）。这个数字的负 ELBO（{draws} 次后验抽样的平均）：编码器 **{before:.1f}** 奈特，"
+        "细化后 **{after:.1f}**：摊销差距 **{gap:.1f}** 奈特。"
+    ),
     **{f"z{i} offset": f"z{i} 偏移" for i in range(1, 7)},
     "A moved in latent space": "在潜在空间中移动后的 A",
     "Prior seed": "先验采样种子",

@@ -177,7 +177,7 @@ def hostile_values(server: HostileServer, kind: str) -> list:
 ENDPOINTS = [
     "gan_model_info", "gan_sample", "gan_interpolate", "vae_model_info", "vae_digit_a", "vae_sketch_a",
     "vae_upload_a", "vae_encode", "vae_interpolate", "vae_latent_map", "vae_decode_point", "vae_explore",
-    "vae_prior", "text_generate", "text_next_token", "text_complete", "text_status", "train_resume",
+    "vae_prior", "vae_refine", "text_generate", "text_next_token", "text_complete", "text_status", "train_resume",
 ]  # fmt: skip
 
 

@@ -39,6 +39,7 @@ def test_every_action_has_a_named_endpoint(client):
     endpoints = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     expected = {"/vae_digit_a", "/vae_sketch_a", "/vae_upload_a", "/vae_digit_b", "/vae_sketch_b", "/vae_upload_b"}
     expected |= {"/vae_encode", "/vae_interpolate", "/vae_latent_map", "/vae_decode_point", "/vae_explore"}
+    expected |= {"/vae_refine"}
     assert expected | {"/vae_prior", "/vae_model_info"} <= endpoints
 
 
@@ -99,6 +100,21 @@ def test_encode_gives_reconstruction_and_code(client, inputs):
     assert len(json.loads(code)) == 16
     _, code = client.predict("vae-2d", handle_file(inputs[0]), api_name="/vae_encode")
     assert len(json.loads(code)) == 2
+
+
+def test_refining_a_digits_code_shows_its_amortization_gap(client, inputs):
+    """Through a real server: input A, its reconstruction from the encoder's code and from the refined code, side
+    by side, and the digit's negative ELBO before and after, the refined one lower."""
+    import re
+
+    picture, info = client.predict("vae-16d", handle_file(inputs[0]), api_name="/vae_refine")
+    assert read(picture).shape == (28 * 6 + 4, 3 * (28 * 6 + 2) + 2)  # three tiles, scaled 6x, 2-pixel gaps
+    before, after, gap = (float(v) for v in re.findall(r"\*\*([\d.]+)\*\*", info))
+    assert before > after and gap == pytest.approx(before - after, abs=0.11) and "amortization gap" in info
+    with pytest.raises(AppError, match="Prepare input A"):
+        client.predict("vae-16d", None, api_name="/vae_refine")
+    with pytest.raises(AppError, match="Unknown VAE model"):
+        client.predict("gan-mnist", handle_file(inputs[0]), api_name="/vae_refine")
 
 
 def test_interpolation_strip_gif_and_crossfade(client, inputs):
