@@ -196,6 +196,9 @@ def train_gan(args) -> None:
     metrics["steps"] = trainer.step
     print(metrics)
     kind = "class-conditional" if args.conditional else "unconditional"
+    title = f"GenLab {kind} MNIST GAN"
+    if args.cluster_codes:
+        title = "GenLab self-conditioned MNIST GAN (unconditional: no labels)"
     rows = [
         f"| Inception score (classifier-based, {samples:,} samples) | {metrics['inception_score']:.3f} |",
         f"| Fréchet distance to the 1,000 held-out digits (classifier features) | {metrics['frechet_distance']:.3f} |",
@@ -208,7 +211,7 @@ def train_gan(args) -> None:
             "| per-class accuracy, 0 to 9 | " + ", ".join(f"{v:.1%}" for v in metrics["per_class_accuracy"]) + " |"
         )
     card = make_card(
-        title=f"GenLab {kind} MNIST GAN",
+        title=title,
         family="gan",
         summary=f"{'An' if kind[0] in 'aeiou' else 'A'} {kind} DCGAN-style generator (z: {args.z_dim}-d) "
         "with a spectral-norm discriminator"

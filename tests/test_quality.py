@@ -30,7 +30,7 @@ def test_classifier_held_out_accuracy_matches_its_card(judge):
     )
 
 
-@pytest.mark.parametrize("name", ["gan-mnist", "cgan-mnist"])
+@pytest.mark.parametrize("name", ["gan-mnist", "gan-mnist-clusters", "cgan-mnist"])
 def test_generators_meet_targets_and_match_their_cards(judge, name):
     classifier, held_out = judge
     gan = load_checkpoint(GAN, CHECKPOINTS_DIR / name)

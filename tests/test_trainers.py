@@ -336,6 +336,7 @@ def test_the_cli_trains_a_self_conditioned_gan_from_a_vaes_clusters(capsys):
         model = load_checkpoint(GAN, out)
         assert model.clustered and model.config.info_codes == 20
         card = (out / "README.md").read_text()
+        assert card.split("\n# ")[1].startswith("GenLab self-conditioned MNIST GAN (unconditional: no labels)")
         assert "self-conditioned GAN" in card and f"{purity:.1f}% of the training digits" in card
         assert "started from the weights of" in card
     finally:

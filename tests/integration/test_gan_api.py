@@ -73,6 +73,27 @@ def test_conditional_digits_are_the_requested_ones(client):
     assert (predicted == 7).sum() >= 15, predicted.tolist()
 
 
+def test_the_self_conditioned_gan_offers_its_30_categories_and_each_draws_one_kind_of_digit(client):
+    """`gan-mnist-clusters` never saw a label: its categories are clusters of a VAE's codes. Through the server the
+    picker lists all 30, a category past 9 is accepted, one past the last is refused, and a category whose cluster
+    is one digit draws that digit (the judge reads the same digit in at least 14 of 16 samples)."""
+    update, text = client.predict("gan-mnist-clusters", api_name="/gan_model_info")
+    assert update["visible"] is True and "self-conditioned GAN" in text and "30 clusters" in text
+    assert [c[1] if isinstance(c, (list, tuple)) else c for c in update["choices"]][-1] == "29"
+    classifier = load_checkpoint(MNISTClassifier, CHECKPOINTS_DIR / "mnist-classifier")
+    drawn = []
+    for category in ("4", "27"):
+        picture, info = sample(client, model="gan-mnist-clusters", seed=9, size=16, digit=category)
+        assert "unconditional" not in info
+        with torch.inference_mode():
+            predicted = classifier(tiles(picture, 16, 4)).argmax(1)
+        assert torch.bincount(predicted).max() >= 14, predicted.tolist()
+        drawn.append(int(torch.bincount(predicted).argmax()))
+    assert drawn[0] != drawn[1]  # two categories, two different digits
+    with pytest.raises(AppError, match="Digit must be one of"):
+        sample(client, model="gan-mnist-clusters", digit="30")
+
+
 def test_unconditional_model_explains_that_it_ignores_the_digit(client):
     _, info = sample(client, model="gan-mnist", digit="3")
     assert "unconditional" in info
