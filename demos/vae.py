@@ -461,6 +461,7 @@ def build(demo: gr.Blocks, registry: Registry) -> tuple[gr.Dropdown, gr.Dropdown
                     type="numpy",
                     height=200,
                     interactive=False,
+                    elem_id="vae-refine",
                 )
                 refine_info = gr.Markdown()
 

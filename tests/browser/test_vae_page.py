@@ -1,4 +1,4 @@
-"""A person's view of the VAE tab: draw a digit, interpolate, see the strip."""
+"""A person's view of the VAE tab: draw a digit, interpolate, see the strip, then refine the digit's code."""
 
 from playwright.sync_api import expect
 
@@ -23,3 +23,11 @@ def test_draw_then_interpolate(page, artifacts):
     box = strip.bounding_box()
     assert box is not None and box["width"] > 200
     page.screenshot(path=str(artifacts / "vae-tab.png"), full_page=True)
+    # the drawn digit's amortization gap: its code refined on its own ELBO, both reconstructions beside it
+    page.get_by_text("Refine A's code (the amortization gap)").click()
+    page.get_by_role("button", name="Refine A's code: 50 gradient steps on its own ELBO").click()
+    expect(page.get_by_text("nats of amortization gap")).to_be_visible(timeout=120_000)
+    refined = page.locator("#vae-refine img")
+    expect(refined).to_be_visible(timeout=30_000)
+    box = refined.bounding_box()
+    assert box is not None and box["width"] > 2 * box["height"]  # three tiles side by side
