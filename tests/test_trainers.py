@@ -244,13 +244,17 @@ def test_an_infogan_learns_to_make_its_category_recoverable():
     assert (read == latent_code(z, 4)).float().mean() > 0.6
 
 
-def test_an_infogan_can_start_from_a_plain_gan_and_draws_its_images_at_first():
+def started_from_a_plain_gan(trainer):
+    """(trainer, the plain GAN it now starts from, latents to compare them with)."""
     plain = info_trainer(config=GANConfig(z_dim=8, g_channels=4, d_channels=4))
     list(plain.run())
     model = plain.export()
-    trainer = info_trainer()
     trainer.init_from(model)
-    z = torch.randn(8, 8, generator=torch.Generator().manual_seed(2))
+    return trainer, model, torch.randn(8, 8, generator=torch.Generator().manual_seed(2))
+
+
+def test_an_infogan_can_start_from_a_plain_gan_and_draws_its_images_at_first():
+    trainer, model, z = started_from_a_plain_gan(info_trainer())
     trainer.ema.eval(), trainer.D.eval()  # eval: no power-iteration step of the spectral norms
     with torch.no_grad():
         assert torch.allclose(trainer.ema(z), model.generator(z), atol=1e-6)  # the code's inputs start at zero
@@ -304,12 +308,7 @@ def test_a_self_conditioned_gan_refuses_missing_or_wrong_clusters(codes, loss, m
 
 
 def test_a_self_conditioned_gan_can_start_from_a_plain_gan():
-    plain = info_trainer(config=GANConfig(z_dim=8, g_channels=4, d_channels=4))
-    list(plain.run())
-    model = plain.export()
-    trainer = clustered_trainer()
-    trainer.init_from(model)
-    z = torch.randn(8, 8, generator=torch.Generator().manual_seed(2))
+    trainer, model, z = started_from_a_plain_gan(clustered_trainer())
     trainer.ema.eval()
     with torch.no_grad():
         assert torch.allclose(trainer.ema(z), model.generator(z), atol=1e-6)
