@@ -157,7 +157,8 @@ class GANTab:
         elif gan.coded:
             picker = tr("Category (InfoGAN, found without labels)")
         shown = gan.conditional or gan.coded
-        choices = [*DIGIT_CHOICES, *[str(code) for code in range(10, gan.config.info_codes)]]
+        # an update is sent as plain JSON: the labels are translated here (T's lazy labels serve the page's config)
+        choices = [(tr(MIXED), MIXED), *DIGITS[1:], *[str(code) for code in range(10, gan.config.info_codes)]]
         return gr.update(visible=shown, interactive=shown, label=picker, choices=choices), "\n\n".join(lines)
 
     def _grid(self, name, seed, grid_size, digit, psi, offsets, notices: Notices):
