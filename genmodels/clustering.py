@@ -1,4 +1,5 @@
-"""Clusters of digits found without labels: balanced k-means on a VAE's codes.
+"""Clusters of digits found without labels: balanced k-means on a VAE's codes, or on a spectral embedding of the
+graph that links each digit's code to its nearest neighbours' codes.
 
 A GAN conditioned on these clusters (GANConfig.code_source = "clusters") stays unconditional: it draws a cluster
 uniformly from its latent, and no digit label is used anywhere, only the codes of a VAE trained on the same digits.
@@ -70,12 +71,49 @@ def cluster_purity(clusters: torch.Tensor, labels: torch.Tensor) -> float:
     return table.max(1).values.sum().item() / len(labels)
 
 
+def spectral_embedding(features: torch.Tensor, neighbours: int = 10, dims: int = 20) -> torch.Tensor:
+    """Rows (N, dims) that place features (N, D) by the graph linking each to its nearest neighbours (Ng, Jordan and
+    Weiss, 2001, with each point's own scale: Zelnik-Manor and Perona, 2004). Two points are close here when a chain
+    of near neighbours joins them, so a cluster may follow a curved strand of codes that k-means would cut.
+
+    The weight between i and its neighbour j is exp(-d²/(σᵢσⱼ)), σ the distance to a point's last neighbour, made
+    symmetric; the rows are the top eigenvectors of the normalised weights D^-1/2 W D^-1/2, scaled by D^-1/2 (the
+    random walk's eigenvectors) and put on the unit sphere. Dense: N² memory, N of a few thousand."""
+    n = len(features)
+    if not 1 <= neighbours < n or not 1 <= dims <= n:
+        raise ValueError(f"neighbours must be 1 to {n - 1} and dims 1 to {n}")
+    features = features.double()
+    distance = torch.cdist(features, features)
+    distance.fill_diagonal_(float("inf"))
+    near, index = distance.topk(neighbours, largest=False)  # (N, neighbours), nearest first
+    del distance
+    scale = near[:, -1].clamp_min(1e-12)
+    weights = torch.zeros(n, n, dtype=torch.float64)
+    weights.scatter_(1, index, torch.exp(-near.square() / (scale[:, None] * scale[index])))
+    weights = torch.maximum(weights, weights.T)
+    inverse_root = weights.sum(1).rsqrt()
+    weights = inverse_root[:, None] * weights * inverse_root[None, :]
+    vectors = torch.linalg.eigh(weights)[1][:, -dims:]  # eigenvalues ascend: the last ones are the top
+    rows = vectors * inverse_root[:, None]
+    rows = rows * torch.where(rows[:1] < 0, -1.0, 1.0)  # each eigenvector's sign fixed by its first row
+    return (rows / rows.norm(dim=1, keepdim=True)).float()
+
+
+CLUSTER_SPACES = ("codes", "spectral")
+
+
 @torch.no_grad()
-def vae_clusters(vae, images: torch.Tensor, k: int, seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
-    """Balanced k-means clusters (N,) of digits (N, 1, 28, 28) in [0, 1] by the VAE's code for each (its embed)."""
+def vae_clusters(
+    vae, images: torch.Tensor, k: int, seed: int = 0, space: str = "codes", batch_size: int = 1000
+) -> torch.Tensor:
+    """Balanced k-means clusters (N,) of digits (N, 1, 28, 28) in [0, 1]: space "codes" clusters the VAE's code for
+    each (its embed); "spectral" clusters the spectral embedding of the neighbour graph of its posterior means."""
+    if space not in CLUSTER_SPACES:
+        raise ValueError(f"space must be one of {CLUSTER_SPACES}")
     vae.eval()
     device = next(vae.parameters()).device
-    codes = torch.cat(
-        [vae.embed(images[i : i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]
-    )
+    encode = vae.embed if space == "codes" else (lambda x: vae.encode(x)[0])
+    codes = torch.cat([encode(images[i : i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)])
+    if space == "spectral":
+        codes = spectral_embedding(codes)
     return balanced_kmeans(codes, k, seed)

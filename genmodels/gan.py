@@ -27,6 +27,12 @@ class GANConfig:
         if self.code_source not in ("q", "clusters"):
             raise ValueError(f"code_source must be 'q' or 'clusters', not {self.code_source!r}")
 
+    @property
+    def clustered(self) -> bool:
+        """A self-conditioned GAN: a category taught by clusters of real digits, which the discriminator scores an
+        image against (rather than reading it back with a head Q)."""
+        return bool(self.info_codes) and self.code_source == "clusters"
+
 
 def latent_code(z: torch.Tensor, codes: int) -> torch.Tensor:
     """The InfoGAN category of each latent (B, z_dim) -> (B,): the index of the largest of its first `codes`
@@ -107,7 +113,7 @@ class Discriminator(nn.Module):
         self.head = spectral_norm(nn.Linear(4 * c * 49, 1))
         if config.num_classes:
             self.embed = spectral_norm(nn.Embedding(config.num_classes, 4 * c * 49))
-        if config.info_codes and config.code_source == "clusters":  # projection of the category, like a class
+        if config.clustered:  # projection of the category, like a class
             self.code_embed = spectral_norm(nn.Embedding(config.info_codes, 4 * c * 49))
         elif config.info_codes:  # InfoGAN's Q: the category logits from the same features
             self.q_head = nn.Sequential(
@@ -117,7 +123,7 @@ class Discriminator(nn.Module):
     @property
     def clustered(self) -> bool:
         """Scores an image against a category (a cluster of real digits) rather than reading the category back."""
-        return bool(self.config.info_codes) and self.config.code_source == "clusters"
+        return self.config.clustered
 
     def code_logits(self, x: torch.Tensor) -> torch.Tensor:
         """InfoGAN's Q: images (B, 1, 28, 28) -> logits (B, info_codes) of the category the generator was given."""
@@ -141,6 +147,16 @@ class Discriminator(nn.Module):
         if not self.config.info_codes or self.clustered:
             raise ValueError("this discriminator has no InfoGAN code head")
         return self._score(h, y, code), self.q_head(h)
+
+    def best_category_scores(self, x: torch.Tensor) -> torch.Tensor:
+        """A self-conditioned GAN's realness score of each image (B,) against the category that fits it best: the
+        highest of its scores against every category, from one pass through the body. Real digits keep no category.
+        """
+        if not self.clustered or self.config.num_classes:
+            raise ValueError("only an unconditional self-conditioned GAN scores images against its best category")
+        h = self.body(x).flatten(1)
+        every = self.code_embed(torch.arange(self.config.info_codes, device=x.device))  # (K, 4c*49)
+        return self.head(h).squeeze(1) + (h @ every.T).amax(dim=1)
 
     def _score(self, h: torch.Tensor, y: torch.Tensor | None, code: torch.Tensor | None = None) -> torch.Tensor:
         """Features (B, 4c*49) -> realness scores (B,)."""

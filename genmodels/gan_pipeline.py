@@ -135,16 +135,10 @@ def discriminator_scores(gan: GAN, images: torch.Tensor, labels: torch.Tensor | 
     kept) each image is scored against the category that fits it best: the highest of its scores."""
     device = next(gan.parameters()).device
     images = images.to(device)
+    if gan.clustered and labels is None:
+        return gan.discriminator.best_category_scores(images).float().cpu()
     if gan.clustered:
-        discriminator = gan.discriminator
-        features = discriminator.body(images).flatten(1)
-        if labels is not None:
-            return discriminator._score(features, None, labels.to(device)).float().cpu()
-        scores = [
-            discriminator._score(features, None, torch.full((len(images),), code, device=device))
-            for code in range(gan.config.info_codes)
-        ]
-        return torch.stack(scores, 1).max(1).values.float().cpu()
+        return gan.discriminator(images, code=labels.to(device)).float().cpu()
     y = None if labels is None else labels.to(device)
     return gan.discriminator(images, y).float().cpu()
 

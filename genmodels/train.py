@@ -151,10 +151,11 @@ def train_gan(args) -> None:
         from .vae import VAE
 
         vae = load_checkpoint(VAE, args.cluster_vae)
-        codes = vae_clusters(vae, to_unit(train.images), args.cluster_codes, seed=args.seed)
+        codes = vae_clusters(vae, to_unit(train.images), args.cluster_codes, seed=args.seed, space=args.cluster_space)
         purity = cluster_purity(codes, train.labels)  # the labels only report how digit-like the clusters are
         print(
-            f"{args.cluster_codes} clusters of the training digits by {args.cluster_vae}'s codes: purity {purity:.1%}"
+            f"{args.cluster_codes} clusters of the training digits by {args.cluster_vae}'s codes "
+            f"({args.cluster_space}): purity {purity:.1%}"
         )
     model_config = GANConfig(
         num_classes=10 if args.conditional else 0,
@@ -225,8 +226,14 @@ def train_gan(args) -> None:
             if args.info_codes
             else f" It is a self-conditioned GAN (after Liu et al., 2020): the index of the largest of z's first "
             f"{args.cluster_codes} values is a category, given to the generator as a one-hot vector. The training "
-            f"digits were split into {args.cluster_codes} clusters of equal size by balanced k-means on the codes of "
-            f"`{args.cluster_vae.name}` (a VAE trained without labels on the same digits), and the discriminator "
+            f"digits were split into {args.cluster_codes} clusters of equal size by balanced k-means on "
+            + (
+                "a spectral embedding of the graph that links each digit to its 10 nearest neighbours by the "
+                "posterior means of "
+                if args.cluster_space == "spectral"
+                else "the codes of "
+            )
+            + f"`{args.cluster_vae.name}` (a VAE trained without labels on the same digits), and the discriminator "
             "scores each image against its category by projection: a real digit's cluster, or the category of the "
             "latent that drew a fake. No labels are used; they only report that "
             f"{purity:.1%} of the training digits share their cluster's most common digit."
@@ -841,6 +848,12 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         default=PROJECT_ROOT / "checkpoints" / "vae-16d",
         help="GAN: the VAE whose codes --cluster-codes clusters",
+    )
+    parser.add_argument(
+        "--cluster-space",
+        choices=("codes", "spectral"),
+        default="codes",
+        help="GAN: cluster the VAE's codes themselves, or a spectral embedding of their nearest-neighbour graph",
     )
     parser.add_argument("--init-from", type=Path, default=None, help="GAN: start from this checkpoint's weights")
     parser.add_argument(

@@ -266,7 +266,7 @@ class GANTrainer(Trainer):
     ):
         if train_config.loss not in GAN_LOSSES:
             raise ValueError(f"unknown GAN loss {train_config.loss!r}; choose one of {', '.join(GAN_LOSSES)}")
-        self.clustered = bool(model_config.info_codes) and model_config.code_source == "clusters"
+        self.clustered = model_config.clustered
         if self.clustered:
             # a self-conditioned GAN: `codes` (N,) is each training image's cluster, found without labels
             if codes is None or codes.shape != labels.shape:

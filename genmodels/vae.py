@@ -270,6 +270,7 @@ def refine_posterior(
     lr: float = 1e-2,
     samples: int = 4,
     generator: torch.Generator | None = None,
+    start: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Semi-amortized inference (Kim et al., 2018): the encoder's Gaussian (mu, logvar) for each image x (B, 1, 28,
     28) in [0, 1], moved by `steps` Adam steps on that image's own negative ELBO (estimated from `samples` posterior
@@ -278,9 +279,12 @@ def refine_posterior(
     pass and fits its training digits better than new ones; the gap refinement closes is the amortization gap.
 
     Returns (mu, logvar, context) for VAE.forward's `posterior`; context is the encoder's flow context, unchanged.
+    `start` is the encoder's (mu, logvar, context) for x when the caller has it already (one encoder pass saved).
     """
-    with torch.no_grad():
-        mu, logvar, context = vae._encoded(x)
+    if start is None:
+        with torch.no_grad():
+            start = vae._encoded(x)
+    mu, logvar, context = start
     if steps <= 0:
         return mu, logvar, context
     # Callers may be inside inference mode (the app's handlers): refinement needs gradients, so it works on ordinary

@@ -141,7 +141,7 @@ def refine_one(vae: VAE, image: torch.Tensor, steps: int = REFINE_STEPS, seed: i
     generator = torch.Generator("cpu").manual_seed(seed)
     with torch.inference_mode():
         guessed = vae._encoded(x)
-    refined = refine_posterior(vae, x, steps=steps, generator=generator)
+    refined = refine_posterior(vae, x, steps=steps, generator=generator, start=guessed)
 
     def read(posterior) -> tuple[torch.Tensor, torch.Tensor, float]:
         mu, _, context = posterior

@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from genmodels.clustering import balanced_assignment, balanced_kmeans, cluster_purity, vae_clusters
+from genmodels.clustering import (
+    balanced_assignment,
+    balanced_kmeans,
+    cluster_purity,
+    spectral_embedding,
+    vae_clusters,
+)
 
 
 def blobs(sizes, dim=4, spread=0.05, seed=0):
@@ -54,6 +60,40 @@ def test_impossible_cluster_counts_are_refused(k):
         balanced_kmeans(torch.randn(6, 2), k)
 
 
+def rings(size=150, seed=0):
+    """Two concentric noisy rings (radii 1 and 3) of `size` points each, shuffled, and which ring each point is on."""
+    generator = torch.Generator().manual_seed(seed)
+    angle = 2 * torch.pi * torch.rand(2 * size, generator=generator)
+    ring = torch.arange(2 * size) // size
+    radius = 1.0 + 2.0 * ring + 0.05 * torch.randn(2 * size, generator=generator)
+    points = torch.stack([radius * angle.cos(), radius * angle.sin()], 1)
+    order = torch.randperm(2 * size, generator=generator)
+    return points[order], ring[order]
+
+
+def test_the_spectral_embedding_follows_chains_of_neighbours_that_kmeans_cuts():
+    """Two rings, one inside the other: k-means on the points cuts both in half with a straight line, while on the
+    spectral embedding of their neighbour graph each ring becomes one cluster."""
+    points, ring = rings()
+    assert cluster_purity(balanced_kmeans(points, 2, seed=0), ring) < 0.75
+    embedded = spectral_embedding(points, neighbours=8, dims=2)
+    assert embedded.shape == (300, 2)
+    assert torch.allclose(embedded.norm(dim=1), torch.ones(300), atol=1e-5)
+    assert cluster_purity(balanced_kmeans(embedded, 2, seed=0), ring) == 1.0
+    assert torch.equal(embedded, spectral_embedding(points, neighbours=8, dims=2))  # deterministic
+
+
+@pytest.mark.parametrize(("neighbours", "dims"), [(0, 2), (10, 2), (3, 0), (3, 11)])
+def test_impossible_spectral_settings_are_refused(neighbours, dims):
+    with pytest.raises(ValueError, match="neighbours must be 1 to 9 and dims 1 to 10"):
+        spectral_embedding(torch.randn(10, 2), neighbours=neighbours, dims=dims)
+
+
+def test_an_unknown_cluster_space_is_refused():
+    with pytest.raises(ValueError, match="space must be one of"):
+        vae_clusters(None, torch.zeros(4, 1, 28, 28), 2, space="pixels")
+
+
 def test_vae_clusters_group_the_digits_by_their_codes():
     """The shipped VAE's codes split real training digits into clusters that mostly hold one digit each, though no
     label is used to find them (clusters of 30 digits drawn at random reach about 0.2)."""
@@ -68,3 +108,22 @@ def test_vae_clusters_group_the_digits_by_their_codes():
     clusters = vae_clusters(vae, images, 20, seed=0)
     assert torch.bincount(clusters, minlength=20).tolist() == [30] * 20
     assert cluster_purity(clusters, train.labels[:600]) > 0.6
+
+
+def test_spectral_clusters_of_the_vae_codes_hold_one_digit_each_mostly():
+    """The "spectral" space runs the same path on the neighbour graph of vae-16d's posterior means: clusters of equal
+    size that mostly hold one digit. (On all 9,000 training digits, 30 of them reach a purity of 91.6% against 83.7%
+    for the codes themselves: the self-conditioned GAN's card reports it; with few digits the graph is too sparse to
+    beat the codes.)"""
+    from genmodels.checkpoints import load_checkpoint
+    from genmodels.data import mnist_splits
+    from genmodels.vae import VAE
+    from tests.conftest import PROJECT_ROOT
+
+    train, _ = mnist_splits()
+    images = train.images[:600].float().unsqueeze(1) / 255
+    vae = load_checkpoint(VAE, PROJECT_ROOT / "checkpoints" / "vae-16d")
+    clusters = vae_clusters(vae, images, 20, seed=0, space="spectral")
+    assert torch.bincount(clusters, minlength=20).tolist() == [30] * 20
+    assert cluster_purity(clusters, train.labels[:600]) > 0.6
+    assert torch.equal(clusters, vae_clusters(vae, images, 20, seed=0, space="spectral"))

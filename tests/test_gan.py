@@ -201,7 +201,8 @@ def clustered_gan(codes=12):
 
 def test_a_self_conditioned_gan_scores_images_against_their_category():
     gan = clustered_gan()
-    assert gan.coded and gan.clustered and not gan.conditional
+    assert gan.coded and gan.clustered and gan.config.clustered and not gan.conditional
+    assert not GANConfig(info_codes=12).clustered and not GANConfig(code_source="clusters").clustered
     assert not hasattr(gan.discriminator, "q_head")
     z = sample_latents(gan, seed=5, count=6)
     images, codes = generate(gan, z)
@@ -219,6 +220,9 @@ def test_a_self_conditioned_gan_scores_images_against_their_category():
             gan.discriminator(images)
         with pytest.raises(ValueError, match="no InfoGAN code head"):
             gan.discriminator.code_logits(images)
+        infogan = GAN(GANConfig(z_dim=16, g_channels=4, d_channels=4, info_codes=12)).eval()
+        with pytest.raises(ValueError, match="only an unconditional self-conditioned GAN"):
+            infogan.discriminator.best_category_scores(images)
 
 
 def test_an_unknown_code_source_is_refused():

@@ -317,8 +317,9 @@ def test_a_self_conditioned_gan_can_start_from_a_plain_gan():
 
 
 def test_the_cli_trains_a_self_conditioned_gan_from_a_vaes_clusters(capsys):
-    """`--cluster-codes` clusters the training digits by the shipped VAE's codes and trains a GAN whose
-    discriminator is told each real digit's cluster; the card says how, and how digit-like the clusters were."""
+    """`--cluster-codes` clusters the training digits by the shipped VAE's codes (here through the spectral
+    embedding of their neighbour graph) and trains a GAN whose discriminator is told each real digit's cluster; the
+    card says how, and how digit-like the clusters were."""
     import re
     import shutil
 
@@ -326,7 +327,8 @@ def test_the_cli_trains_a_self_conditioned_gan_from_a_vaes_clusters(capsys):
     from genmodels.gan import GAN
     from genmodels.train import main
 
-    main(["gan", "--dry-run", "--cluster-codes", "20", "--init-from", str(PROJECT_ROOT / "checkpoints" / "gan-mnist")])
+    plain = str(PROJECT_ROOT / "checkpoints" / "gan-mnist")
+    main(["gan", "--dry-run", "--cluster-codes", "20", "--cluster-space", "spectral", "--init-from", plain])
     printed = capsys.readouterr().out
     purity = float(re.search(r"purity ([\d.]+)%", printed).group(1))
     assert 50 < purity <= 100
@@ -337,6 +339,7 @@ def test_the_cli_trains_a_self_conditioned_gan_from_a_vaes_clusters(capsys):
         card = (out / "README.md").read_text()
         assert card.split("\n# ")[1].startswith("GenLab self-conditioned MNIST GAN (unconditional: no labels)")
         assert "self-conditioned GAN" in card and f"{purity:.1f}% of the training digits" in card
+        assert "spectral embedding of the graph that links each digit to its 10 nearest neighbours" in card
         assert "started from the weights of" in card
     finally:
         shutil.rmtree(out.parent, ignore_errors=True)

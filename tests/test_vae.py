@@ -546,6 +546,8 @@ def test_refinement_works_with_and_without_flows(flows):
     start = refine_posterior(vae, x, steps=0)
     refined = refine_posterior(vae, x, steps=30, generator=torch.Generator().manual_seed(0))
     assert mean_bound(refined) < mean_bound(start)
+    given = refine_posterior(vae, x, steps=30, generator=torch.Generator().manual_seed(0), start=start)
+    assert all(torch.equal(a, b) for a, b in zip(given, refined, strict=True))  # the encoder pass handed in: same
     assert all(p.requires_grad for p in vae.parameters())  # a model being trained stays trainable
 
 
