@@ -82,7 +82,7 @@ def test_the_self_conditioned_gan_offers_its_30_categories_and_each_draws_one_ki
     assert [c[1] if isinstance(c, (list, tuple)) else c for c in update["choices"]][-1] == "29"
     classifier = load_checkpoint(MNISTClassifier, CHECKPOINTS_DIR / "mnist-classifier")
     drawn = []
-    for category in ("4", "27"):
+    for category in ("4", "18"):  # by the card's judge, 100% fours and 100% twos over 200 samples each
         picture, info = sample(client, model="gan-mnist-clusters", seed=9, size=16, digit=category)
         assert "unconditional" not in info
         with torch.inference_mode():
