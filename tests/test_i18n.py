@@ -192,6 +192,9 @@ INTERNAL = {
     "a clustered GAN needs each training image's cluster (codes, shaped like labels)",
     "clusters must be 0 to {}",
     "a clustered GAN trains with the hinge, non-saturating or least-squares loss",
+    "neighbours must be 1 to {} and dims 1 to {}",
+    "space must be one of {}",
+    "only an unconditional self-conditioned GAN scores images against its best category",
 }
 USER_FACING = {
     "ValueError",
