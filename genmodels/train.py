@@ -30,6 +30,7 @@ from tqdm import tqdm
 from .chargpt import CharGPT, CharGPTConfig
 from .checkpoints import PROJECT_ROOT, load_checkpoint, make_card, save_checkpoint
 from .classifier import ClassifierConfig, MNISTClassifier
+from .clustering import CLUSTER_SPACES
 from .data import MNIST_HOLDOUT, data_dir, load_shakespeare, mnist_splits, split_text, to_signed
 from .gan import GAN, GANConfig
 from .maskedlm import MaskedCharLMConfig, both_sides_against_left, evaluate_masked
@@ -851,7 +852,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--cluster-space",
-        choices=("codes", "spectral"),
+        choices=CLUSTER_SPACES,
         default="codes",
         help="GAN: cluster the VAE's codes themselves, or a spectral embedding of their nearest-neighbour graph",
     )
