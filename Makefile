@@ -36,9 +36,9 @@ run: setup
 	$(PY) app.py
 
 # Two pytest workers, each a whole test file at a time with its own servers, artifacts folder and half the CPU
-# threads, longest files first (tests/file_seconds.json, not xdist's most-tests-first order): 13 min 45 s of tests
-# from a fresh clone here (30 November 2026, 669 tests); three workers took 16 min 48 s, and two workers of two
-# threads each 15 min 46 s.
+# threads, longest files first (tests/file_seconds.json, not xdist's most-tests-first order): 12 min 55 s to
+# 13 min 45 s of tests from a fresh clone here (30 November 2026, 669 tests); three workers took 16 min 48 s, and
+# two workers of two threads each 15 min 46 s.
 TEST_WORKERS ?= 2
 test: setup-dev
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
