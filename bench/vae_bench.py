@@ -25,7 +25,7 @@ def main() -> None:
     registry = Registry(device="cpu")
     pair = held_out_digits().images[:2].float().unsqueeze(1) / 255.0
     print("Model time: encode 2 digits + decode a 16-step interpolation (target <= 30 ms):")
-    for name in ("vae-2d", "vae-16d", "vae-16d-beta4"):
+    for name in ("vae-2d", "vae-16d", "vae-16d-beta4", "vae-16d-pixel"):
         vae = registry.load(name, "vae")
 
         def walk(vae=vae):

@@ -330,6 +330,12 @@ class VAETab:
                 refined=metrics["negative_elbo_refined_nats"],
                 gap=metrics["negative_elbo_nats"] - metrics["negative_elbo_refined_nats"],
             )
+        if vae.pixel_head is not None:
+            text += tr(
+                " Its decoder has a pixel head: each pixel also sees the pixels above it and to its left "
+                "({kernel}×{kernel} window), so its pictures are drawn pixel by pixel, in reading order.",
+                kernel=vae.config.pixel_kernel,
+            )
         evaluation = shipped_evaluation()
         floor = evaluation.get("real digits", {}).get("pixel_entropy_nats")
         if metrics and floor:

@@ -196,7 +196,8 @@ def importance_weighted_nats(
         # one draw per image: a batched draw's values would depend on how the images are batched
         eps = torch.stack([torch.randn(samples, latent_dim, generator=rng) for _ in x]).to(device)  # (B, K, D)
         z, log_posterior = vae.posterior_sample(x, eps)  # (B, K, D), (B, K): q(z|x), with its flow if it has one
-        logits = vae.decode_logits(z.flatten(0, 1)).view(len(x), samples, -1)  # (B*K, 1, 28, 28) -> (B, K, 784)
+        scored = x.repeat_interleave(samples, 0)  # (B*K, 1, 28, 28): what a pixel head conditions on
+        logits = vae.decode_logits(z.flatten(0, 1), scored).view(len(x), samples, -1)  # (B, K, 784)
         targets = x.flatten(1)[:, None].expand_as(logits)  # (B, K, 784)
         log_likelihood = -F.binary_cross_entropy_with_logits(logits, targets, reduction="none").sum(2)  # (B, K)
         log_prior = vae.log_prior(z)  # (B, K): N(0, I), or the model's learned prior

@@ -282,6 +282,11 @@ def _vae_training_text(config: VAETrainConfig, steps: int) -> str:
             "the reconstruction scored against a fresh binary draw of each digit at every step (each pixel on with "
             "its grey level's probability: the same expected loss, with noise against fitting exact edges)"
         )
+    if config.free_nats:
+        extras.append(
+            f"the batch's mean KL term trained as max(KL, {config.free_nats:g} nats) (free bits, so the decoder cannot "
+            "win by leaving the code unused; the metrics are the true bound)"
+        )
     optimizer = (
         f"AdamW (weight decay {config.weight_decay:g}, {schedule})" if config.weight_decay else f"Adam ({schedule})"
     )
@@ -307,6 +312,8 @@ def train_vae(args) -> None:
         dropout=args.dropout,
         flow_steps=args.flow_steps,
         prior_flow_steps=args.prior_flow_steps,
+        pixel_hidden=args.pixel_hidden,
+        pixel_kernel=args.pixel_kernel,
     )
     train_config = VAETrainConfig(
         steps=args.steps,
@@ -319,6 +326,7 @@ def train_vae(args) -> None:
         kl_warmup_steps=args.kl_warmup_steps,
         ema_decay=args.ema_decay,
         binarize_targets=args.binarize_targets,
+        free_nats=args.free_nats,
         weight_decay=args.weight_decay,
     )
     trainer = VAETrainer(model_config, train_config, to_unit(train.images))
@@ -388,6 +396,13 @@ def train_vae(args) -> None:
             f"a learned prior of N(0, I) pushed through {args.prior_flow_steps} affine coupling steps (a flow prior, "
             "trained with the rest), "
             if args.prior_flow_steps
+            else ""
+        )
+        + (
+            f"an autoregressive pixel head on the decoder's logits (a one-layer PixelCNN of {args.pixel_hidden} units "
+            f"that gives each pixel the earlier pixels in its {args.pixel_kernel}x{args.pixel_kernel} window, so "
+            "p(x given z) is the product of p(x_i given z and the pixels before it); decoded pixel by pixel), "
+            if args.pixel_hidden
             else ""
         )
         + f"trained to minimise reconstruction + β·KL with β = {args.beta:g}"
@@ -870,6 +885,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--prior-flow-steps", type=int, default=0, help="VAE: affine coupling steps of a learned prior (0: N(0, I))"
+    )
+    parser.add_argument(
+        "--free-nats", type=float, default=0.0, help="VAE: train the mean KL term as max(KL, this) (free bits)"
+    )
+    parser.add_argument(
+        "--pixel-hidden", type=int, default=0, help="VAE: units of an autoregressive pixel head (0: none)"
+    )
+    parser.add_argument(
+        "--pixel-kernel", type=int, default=5, help="VAE: the pixel head's window of earlier pixels (odd, >= 3)"
     )
     parser.add_argument("--lr-schedule", choices=VAE_LR_SCHEDULES, default="constant", help="VAE learning rate")
     parser.add_argument(

@@ -11,7 +11,7 @@ import json
 import math
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields, is_dataclass
 from pathlib import Path
 
 import torch
@@ -198,7 +198,10 @@ class Trainer:
         """Resume from save_state's folder; the configuration must match the saved one."""
         meta = json.loads((Path(folder) / "trainer.json").read_text())
         mine = self._meta()
-        if any(meta.get(key) != value for key, value in mine.items() if key != "train_config"):
+        configs = {key: getattr(self, key, None) for key in mine}  # the dataclasses behind _meta's dicts
+        defaults = {key: _config_defaults(c) if is_dataclass(c) else {} for key, c in configs.items()}
+        checked = [key for key in mine if key != "train_config"]
+        if not all(_same_config(meta.get(key), mine[key], defaults[key]) for key in checked):
             raise ValueError("the saved run used a different model configuration")
         tensors = load_file(Path(folder) / "trainer.safetensors")
         for name, module in self.modules.items():
@@ -209,6 +212,21 @@ class Trainer:
             rng.set_state(tensors[f"rng.{name}"])
         self.step = meta["step"]
         self.history = tuple(meta.get("history", ()))
+
+
+def _same_config(saved: dict | None, mine: dict, defaults: dict) -> bool:
+    """Whether a saved run's configuration is this one. A setting added to GenLab after a run was saved is absent
+    from its file: that run had the setting's default (defaults leave a model's layers as they were), so an
+    absent key matches when this run also keeps the default."""
+    if saved is None:
+        return False
+    missing = object()
+    return all(saved.get(key, defaults.get(key, missing)) == value for key, value in mine.items())
+
+
+def _config_defaults(config) -> dict:
+    """{field: default} of a configuration dataclass (fields without a default are left out)."""
+    return {f.name: f.default for f in fields(config) if f.default is not MISSING}
 
 
 def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
@@ -464,6 +482,9 @@ class VAETrainConfig:
     # the same expected loss, with noise that keeps the decoder from fitting each training digit's exact edges
     binarize_targets: bool = False
     weight_decay: float = 0.0  # > 0: AdamW's decoupled weight decay in place of plain Adam
+    # > 0: free bits (Kingma et al. 2016): the batch's mean KL term is trained as max(KL, free_nats), so a decoder
+    # that could do without the code (one with a pixel head) gains nothing by squeezing the code below free_nats
+    free_nats: float = 0.0
 
 
 VAE_LR_SCHEDULES = ("constant", "cosine")
@@ -541,8 +562,11 @@ class VAETrainer(Trainer):
             draws = torch.rand(images.shape, generator=self.target_rng).to(images.device)
             targets = (draws < images).to(images.dtype)
         losses = vae_losses(self.vae, images, self.kl_weight(), self.noise_rng, targets)
+        loss = losses["loss"]
+        if self.config.free_nats > 0:
+            loss = losses["reconstruction"] + self.kl_weight() * losses["kl"].clamp(min=self.config.free_nats)
         self.optimizer.zero_grad(set_to_none=True)
-        self.accelerator.backward(losses["loss"])
+        self.accelerator.backward(loss)
         self.optimizer.step()
         if self.ema is not None:
             _update_average(self.ema, _unwrap(self.vae), self.config.ema_decay, self.step)

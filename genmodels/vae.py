@@ -33,6 +33,8 @@ class VAEConfig:
     flow_hidden: int = 64  # with a flow: the width of each step's two-layer network
     prior_flow_steps: int = 0  # affine coupling steps of a learned prior (0: the N(0, I) prior)
     prior_flow_hidden: int = 128  # with a learned prior: the width of each step's two-layer network
+    pixel_hidden: int = 0  # units of an autoregressive pixel head (0: pixels independent given z)
+    pixel_kernel: int = 5  # with a pixel head: the width of the neighbourhood of earlier pixels each pixel sees
 
 
 LOG_2PI = math.log(2 * math.pi)
@@ -77,6 +79,57 @@ class AffineCoupling(nn.Module):
         The dimensions the step leaves alone are the same in y and z, so the same scale and shift are recomputed."""
         scale, shift = self._scale_shift(y, context)
         return y * (1 - self.mask) + self.mask * ((y - shift) * (-scale).exp()), -scale.sum(dim=1)
+
+
+class PixelHead(nn.Module):
+    """An autoregressive correction to the decoder's logits, a one-layer PixelCNN (van den Oord et al. 2016) as in
+    PixelVAE (Gulrajani et al. 2017): pixel i's logit is the decoder's, plus a small network of the pixels before it
+    in reading order (the rows above and the pixels to its left, within a kernel x kernel window) and of the
+    decoder's logits around it. p(x|z) becomes the product of p(x_i | z, x_<i), so neighbouring pixels are modelled
+    together: where an edge falls, to a fraction of a pixel, is read off the pixels already drawn instead of being
+    paid for by every pixel alone. Starts as no correction at all (zero last layer)."""
+
+    def __init__(self, hidden: int, kernel: int):
+        super().__init__()
+        if kernel < 3 or kernel % 2 == 0:
+            raise ValueError(f"the pixel head's kernel must be odd and at least 3, not {kernel}")
+        self.kernel = kernel
+        self.previous = nn.Conv2d(1, hidden, kernel, 1, kernel // 2)
+        mask = torch.zeros(kernel, kernel)
+        mask[: kernel // 2] = 1  # the rows above
+        mask[kernel // 2, : kernel // 2] = 1  # the pixels to the left; never the pixel itself
+        self.register_buffer("mask", mask, persistent=False)
+        self.around = nn.Conv2d(1, hidden, kernel, 1, kernel // 2, bias=False)
+        self.out = nn.Conv2d(hidden, 1, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, base: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The logits of every pixel given the true earlier pixels (teacher forcing): base, x (B, 1, H, W)."""
+        previous = F.conv2d(x, self.previous.weight * self.mask, self.previous.bias, padding=self.kernel // 2)
+        return base + self.out(F.relu(previous + self.around(base)))
+
+    def generate(self, base: torch.Tensor) -> torch.Tensor:
+        """Logits (B, 1, H, W) pixel by pixel in reading order, each pixel's probability standing in for the pixel
+        in the pixels after it (a deterministic, grey-level decode: the picture of p(x|z) the app shows)."""
+        batch, _, height, width = base.shape
+        pad = self.kernel // 2
+        around = self.around(base) + self.previous.bias.view(1, -1, 1, 1)  # (B, hidden, H, W): all known from z
+        above_weight = self.previous.weight[:, :, :pad]  # (hidden, 1, pad, kernel): the rows above, known per row
+        left_weight = self.previous.weight[:, 0, pad, :pad].T  # (pad, hidden): the pixels to the left, one by one
+        out_weight, out_bias = self.out.weight.flatten(), self.out.bias
+        canvas = base.new_zeros(batch, 1, height + pad, width + 2 * pad)  # blank rows above, blank columns beside
+        logits = torch.empty_like(base)
+        for row in range(height):
+            above = F.conv2d(canvas[:, :, row : row + pad], above_weight)[:, :, 0]  # (B, hidden, W)
+            known = (above + around[:, :, row]).transpose(1, 2)  # (B, W, hidden)
+            line = canvas[:, 0, row + pad]  # (B, W + 2 pad): this row, filled in as it is drawn
+            for column in range(width):
+                hidden = F.relu(torch.addmm(known[:, column], line[:, column : column + pad], left_weight))
+                logit = torch.addmv(base[:, 0, row, column] + out_bias, hidden, out_weight)
+                logits[:, 0, row, column] = logit
+                line[:, column + pad] = torch.sigmoid(logit)
+        return logits
 
 
 class VAE(
@@ -130,6 +183,7 @@ class VAE(
             *[ResidualBlock(c) for _ in range(blocks)],
             nn.ConvTranspose2d(c, 1, 4, 2, 1),  # -> (B, 1, 28, 28) logits
         )
+        self.pixel_head = PixelHead(config.pixel_hidden, config.pixel_kernel) if config.pixel_hidden else None
 
     def _encoded(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         d = self.config.latent_dim
@@ -190,11 +244,16 @@ class VAE(
         mu, _, context = self._encoded(x)
         return self._flow(mu, context)[0] if len(self.flow) else mu
 
-    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)
+    def decode_logits(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of p(x|z), (B, 1, 28, 28). With a pixel head they depend on the earlier pixels too: those of the
+        images x (B, 1, 28, 28) when given (to score x), else the decoder's own, drawn pixel by pixel."""
+        base = self.decoder(z)
+        if self.pixel_head is None:
+            return base
+        return self.pixel_head(base, x) if x is not None else self.pixel_head.generate(base)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.decoder(z))
+        return torch.sigmoid(self.decode_logits(z))
 
     def forward(
         self, x: torch.Tensor, eps: torch.Tensor, posterior: tuple | None = None
@@ -207,9 +266,9 @@ class VAE(
         """
         if not len(self.flow) and not len(self.prior_flow):
             mu, logvar = posterior[:2] if posterior is not None else self.encode(x)
-            return self.decode_logits(mu + torch.exp(0.5 * logvar) * eps), kl_divergence(mu, logvar)
+            return self.decode_logits(mu + torch.exp(0.5 * logvar) * eps, x), kl_divergence(mu, logvar)
         z, log_q = self.posterior_sample(x, eps, posterior)
-        return self.decode_logits(z), log_q - self.log_prior(z)
+        return self.decode_logits(z, x), log_q - self.log_prior(z)
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

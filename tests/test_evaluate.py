@@ -24,7 +24,7 @@ def test_the_shipped_evaluation_has_every_model_beside_its_floor():
         assert ours["frechet_500_spread"] > 0 and len(ours["seeds"]) == 5
         assert 1 <= ours["inception_score_1000"] <= 10
     assert 9.0 < real["inception_score_real_1000"] <= 10 and real["frechet_floor"] > 0
-    for name in ("vae-2d", "vae-16d", "vae-16d-beta4"):  # prior samples, judged like a GAN's
+    for name in ("vae-2d", "vae-16d", "vae-16d-beta4", "vae-16d-pixel"):  # prior samples, judged like a GAN's
         assert evaluation[name]["frechet_500_spread"] > 0 and 1 <= evaluation[name]["inception_score_500_mean"] <= 10
         nats = read_card(CHECKPOINTS_DIR / name)["genlab_metrics"]["reconstruction_nats"]
         assert 40 < real["pixel_entropy_nats"] < nats, "the grey pixels' entropy is a floor under reconstruction"

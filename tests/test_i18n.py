@@ -179,6 +179,7 @@ def test_handlers_show_no_untranslated_literal():
 # genmodels raises in English; these messages never reach a page (developer errors, or caught and reworded).
 INTERNAL = {
     "n_embd must be a multiple of n_head",
+    "the pixel head's kernel must be odd and at least 3, not {}",
     "at least one job must be able to run",
     "this generator is class-conditional: pass class labels",
     "this discriminator is class-conditional: pass class labels",

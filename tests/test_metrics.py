@@ -61,7 +61,7 @@ class StandInVAE(torch.nn.Module):
     def encode(self, x):
         return torch.zeros(len(x), self.weight.shape[0]), torch.zeros(len(x), self.weight.shape[0])
 
-    def decode_logits(self, z):
+    def decode_logits(self, z, x=None):  # pixels independent given z: the images x change nothing
         return (z @ self.weight).view(-1, 1, 28, 28)
 
     def posterior_sample(self, x, eps):

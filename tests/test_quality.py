@@ -70,7 +70,7 @@ def test_shipped_generator_is_deterministic_per_seed():
     assert torch.equal(first, second)
 
 
-@pytest.mark.parametrize("name", ["vae-2d", "vae-16d", "vae-16d-beta4"])
+@pytest.mark.parametrize("name", ["vae-2d", "vae-16d", "vae-16d-beta4", "vae-16d-pixel"])
 def test_vae_cards_report_what_the_models_score(name):
     from genmodels.metrics import evaluate_vae
     from genmodels.vae import VAE

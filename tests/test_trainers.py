@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from genmodels.chargpt import CharGPTConfig
-from genmodels.checkpoints import atomic_replace_dir, read_card
+from genmodels.checkpoints import atomic_replace_dir, read_card, read_config
 from genmodels.gan import GANConfig
 from genmodels.trainers import CharGPTTrainConfig, CharGPTTrainer, GANTrainConfig, GANTrainer, evaluate_chargpt
 from tests.conftest import PROJECT_ROOT
@@ -96,6 +96,7 @@ def test_atomic_replace_keeps_old_content_when_saving_fails(tmp_path):
 
 
 VAE_OPTIONS = ["vae", "--latent-dim", "2", "--binarize-targets", "--weight-decay", "1e-4", "--lr-schedule", "cosine"]
+VAE_OPTIONS += ["--pixel-hidden", "4", "--free-nats", "2"]
 
 
 @pytest.mark.parametrize("family", [["gan", "--conditional"], VAE_OPTIONS, ["chargpt"]])
@@ -114,7 +115,10 @@ def test_training_cli_dry_run(family):
         training = (folder / "README.md").read_text().split("## Training")[1]
         assert "AdamW (weight decay 0.0001, lr 0.001, cosine decay" in training
         assert "a fresh binary draw of each digit" in training
+        assert "max(KL, 2 nats) (free bits" in training
         card = (folder / "README.md").read_text()
+        assert "an autoregressive pixel head on the decoder's logits (a one-layer PixelCNN of 4 units" in card
+        assert "5x5 window" in card and read_config(folder)["pixel_hidden"] == 4
         assert "posterior refined by 3 gradient steps (semi-amortized inference" in card
         metrics = read_card(folder)["genlab_metrics"]
         assert metrics["refine_steps"] == 3 and metrics["check_negative_elbo_refined_25_nats"] > 0

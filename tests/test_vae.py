@@ -103,7 +103,7 @@ def test_prior_samples_are_seeded():
         prior_samples(vae, -1, 6)
 
 
-@pytest.mark.parametrize("name", ["vae-2d", "vae-16d", "vae-16d-beta4"])
+@pytest.mark.parametrize("name", ["vae-2d", "vae-16d", "vae-16d-beta4", "vae-16d-pixel"])
 def test_shipped_checkpoints_load_strictly_with_their_original_layers(name):
     folder = CHECKPOINTS_DIR / name
     config = VAEConfig(**read_config(folder))
@@ -112,7 +112,7 @@ def test_shipped_checkpoints_load_strictly_with_their_original_layers(name):
     vae = load_checkpoint(VAE, folder)
     x = torch.rand(3, 1, 28, 28)
     logits, kl = vae(x, torch.zeros(3, config.latent_dim))  # zero noise: the posterior's centre
-    assert logits.shape == x.shape and torch.allclose(vae.decode_logits(vae.embed(x)), logits)
+    assert logits.shape == x.shape and torch.allclose(vae.decode_logits(vae.embed(x), x), logits, atol=1e-5)
     assert kl.shape == (3,) and bool(torch.isfinite(kl).all())
 
 
@@ -577,3 +577,119 @@ def test_one_digits_amortization_gap_is_shown_with_both_reconstructions():
         refine_one(vae, digit * 2)
     with pytest.raises(ValueError, match="refinement steps"):
         refine_one(vae, digit, steps=10**6)
+
+
+def pixel_vae(kernel=3, seed=0):
+    torch.manual_seed(seed)
+    vae = VAE(VAEConfig(latent_dim=3, channels=4, hidden=16, pixel_hidden=8, pixel_kernel=kernel)).eval()
+    for parameter in vae.pixel_head.parameters():  # a trained head, not the fresh one that changes nothing
+        torch.nn.init.normal_(parameter, std=0.5)
+    return vae
+
+
+def test_a_new_pixel_head_changes_nothing_and_adds_only_its_own_weights():
+    torch.manual_seed(0)
+    plain = VAE(VAEConfig(latent_dim=3, channels=4, hidden=16))
+    torch.manual_seed(0)
+    headed = VAE(VAEConfig(latent_dim=3, channels=4, hidden=16, pixel_hidden=8))
+    extra = set(headed.state_dict()) - set(plain.state_dict())
+    assert extra and all(name.startswith("pixel_head.") for name in extra)
+    headed.load_state_dict({**headed.state_dict(), **plain.state_dict()})
+    z, x = torch.randn(2, 3), torch.rand(2, 1, 28, 28)
+    assert torch.allclose(headed.decode_logits(z, x), plain.decode_logits(z))
+    assert torch.allclose(headed.decode(z), plain.decode(z))
+
+
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_each_pixel_sees_only_the_pixels_before_it_within_its_window(kernel):
+    vae = pixel_vae(kernel)
+    z = torch.randn(1, 3)
+    x = torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    row, column = 13, 9
+    moved = x.clone()
+    moved[0, 0, row, column] = 1 - moved[0, 0, row, column]
+    with torch.no_grad():
+        changed = (vae.decode_logits(z, moved) - vae.decode_logits(z, x)).abs()[0, 0] > 1e-6
+    reach = kernel // 2
+    for r, c in changed.nonzero().tolist():
+        after = r > row or (r == row and c > column)
+        assert after and r - row <= reach and abs(c - column) <= reach, (r, c)
+    assert changed[row, column + 1] and changed[row + 1, column]  # its right and lower neighbours do see it
+
+
+def test_decoding_pixel_by_pixel_is_the_scored_model_fed_its_own_probabilities():
+    vae = pixel_vae(5)
+    z = torch.randn(4, 3, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        logits = vae.decode_logits(z)  # no images: drawn in reading order
+        again = vae.decode_logits(z, torch.sigmoid(logits))  # scored, each pixel seeing the drawn ones
+        images = vae.decode(z)
+    assert torch.allclose(logits, again, atol=1e-5)
+    assert torch.allclose(images, torch.sigmoid(logits)) and images.shape == (4, 1, 28, 28)
+    assert not torch.allclose(logits, vae.decoder(z), atol=1e-2)  # the head does change the picture
+
+
+def test_a_pixel_heads_bounds_score_the_images_themselves():
+    from genmodels.metrics import importance_weighted_nats
+
+    vae = pixel_vae(3)
+    x = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(1)).round()
+    losses = vae_losses(vae, x, 1.0, torch.Generator().manual_seed(2))
+    eps = torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
+    mu, logvar = vae.encode(x)
+    logits = vae.decode_logits(mu + torch.exp(0.5 * logvar) * eps, x)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    assert torch.allclose(losses["reconstruction"], bce.mean(), atol=1e-3)
+    # the importance-weighted bound scores each pixel given the image's own earlier pixels too (else it would bound
+    # nothing): with one sample it is log p(x|z) + log p(z) - log q(z|x) at that sample, computed here by hand
+    rng = torch.Generator().manual_seed(7)
+    eps = torch.stack([torch.randn(1, 3, generator=rng) for _ in x])  # (5, 1, 3), drawn as the bound draws them
+    z, log_q = vae.posterior_sample(x, eps)
+    logits = vae.decode_logits(z[:, 0], x)
+    log_likelihood = -torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1)
+    by_hand = -(log_likelihood.sum(1) + vae.log_prior(z[:, 0]) - log_q[:, 0]).mean().item()
+    assert importance_weighted_nats(vae, x, samples=1, seed=7) == pytest.approx(by_hand, rel=1e-5)
+
+
+def test_a_pixel_heads_kernel_must_be_odd_and_wide_enough():
+    for kernel in (1, 2, 4):
+        with pytest.raises(ValueError, match="odd and at least 3"):
+            VAE(VAEConfig(latent_dim=2, channels=4, hidden=16, pixel_hidden=4, pixel_kernel=kernel))
+
+
+def test_free_nats_stop_training_from_squeezing_the_code_below_them():
+    images = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0)).round()
+    config = VAEConfig(latent_dim=2, channels=4, hidden=16)
+
+    def kl_gradient(free_nats):
+        trainer = VAETrainer(config, VAETrainConfig(steps=1, batch_size=8, free_nats=free_nats, lr=0.0), images)
+        trainer.train_step()
+        return sum(p.grad.abs().sum() for p in trainer.vae.encoder.parameters() if p.grad is not None)
+
+    # a new model's KL term is far below 1,000 nats, so with that floor only the reconstruction trains the encoder
+    # (its gradient is smaller than with the KL term pulling too), and the reported losses are the true ones
+    assert kl_gradient(1000.0) != kl_gradient(0.0)
+    trainer = VAETrainer(config, VAETrainConfig(steps=1, batch_size=8, free_nats=1000.0), images)
+    losses = trainer.train_step()
+    assert losses["loss"] == pytest.approx(losses["reconstruction"] + losses["kl"], rel=1e-5)
+
+
+def test_a_run_saved_before_a_setting_existed_resumes_only_with_that_settings_default(tmp_path):
+    import json
+
+    images = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0)).round()
+    options = VAETrainConfig(steps=4, batch_size=8)
+    trainer = VAETrainer(VAEConfig(latent_dim=2, channels=4, hidden=16), options, images)
+    next(iter(trainer.run()))
+    trainer.save_state(tmp_path / "state")
+    meta_file = tmp_path / "state" / "trainer.json"
+    meta = json.loads(meta_file.read_text())
+    for key in ("pixel_hidden", "pixel_kernel"):  # as a state saved before the pixel head existed has it
+        del meta["model_config"][key]
+    meta_file.write_text(json.dumps(meta))
+    resumed = VAETrainer(VAEConfig(latent_dim=2, channels=4, hidden=16), options, images)
+    resumed.load_state(tmp_path / "state")
+    assert resumed.step == 1
+    headed = VAETrainer(VAEConfig(latent_dim=2, channels=4, hidden=16, pixel_hidden=4), options, images)
+    with pytest.raises(ValueError, match="different model configuration"):
+        headed.load_state(tmp_path / "state")

@@ -40,6 +40,9 @@ EN = {
 }
 
 ZH = {
+    " Its decoder has a pixel head: each pixel also sees the pixels above it and to its left "
+    "({kernel}×{kernel} window), so its pictures are drawn pixel by pixel, in reading order.": "它的解码器带有像素头：每个像素还能看到"
+    "它上方和左边的像素（{kernel}×{kernel} 窗口），所以它的图像按阅读顺序逐个像素画出。",
     " With each digit's code refined by {steps} gradient steps on its own ELBO (the same decoder): **{refined:.1f}**, so the encoder's one-pass guess leaves {gap:.1f} nats on the table (the amortization gap).": " 如果对每个数字的编码再用 {steps} 步梯度下降按它自己的 ELBO 细化（解码器不变）：**{refined:.1f}**。也就是说，编码器一次前向的猜测少拿了 {gap:.1f} nats（摊销差距）。",
     "Prior samples against real digits (`python -m genmodels.evaluate`): Fréchet distance with 500 images **{fd:.1f} ± {spread:.1f}** over 5 seeds, where two halves of the held-out digits are {floor:.1f} apart (the floor) · Inception score **{score:.2f}**, {percent:.0%} of real digits' {real:.2f} with as many images.": "先验采样与真实数字对比（`python -m genmodels.evaluate`）：用 500 张图像、5 个种子测得的 Fréchet 距离为 **{fd:.1f} ± {spread:.1f}**，而留出数字的两半之间相距 {floor:.1f}（下限）· Inception 分数 **{score:.2f}**，是同样数量真实数字 {real:.2f} 的 {percent:.0%}。",
     # Gradio's own sketchpad strings, which its zh-CN pack lacks (same keys as Gradio's, so they fill the gap)

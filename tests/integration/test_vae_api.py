@@ -102,6 +102,17 @@ def test_encode_gives_reconstruction_and_code(client, inputs):
     assert len(json.loads(code)) == 2
 
 
+def test_the_pixel_head_model_reconstructs_its_input_and_says_how_it_draws(client, inputs):
+    """vae-16d-pixel draws its pictures pixel by pixel (each pixel after the ones above and to its left): through a
+    real server its reconstruction of digit A is still digit A, and its model card in the tab says how it draws."""
+    reconstruction, code = client.predict("vae-16d-pixel", handle_file(inputs[0]), api_name="/vae_encode")
+    assert len(json.loads(code)) == 16
+    assert correlation(read(reconstruction)[::6, ::6], read(inputs[0])) > 0.9
+    info = client.predict("vae-16d-pixel", api_name="/vae_model_info")
+    assert "pixel head" in info and "3×3" in info
+    assert "pixel head" not in client.predict("vae-16d", api_name="/vae_model_info")
+
+
 def test_refining_a_digits_code_shows_its_amortization_gap(client, inputs):
     """Through a real server: input A, its reconstruction from the encoder's code and from the refined code, side
     by side, and the digit's negative ELBO before and after, the refined one lower."""
