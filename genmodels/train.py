@@ -512,7 +512,7 @@ def train_diffusion(args) -> None:
     if args.dry_run:
         train = type(train)(train.images[:512], train.labels[:512])
         args.steps, args.save_every = 6, 3
-    model_config = DiffusionConfig(channels=args.channels, prediction=args.prediction)
+    model_config = DiffusionConfig(channels=args.channels, prediction=args.prediction, dropout=args.dropout)
     train_config = DiffusionTrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
@@ -585,6 +585,7 @@ def train_diffusion(args) -> None:
             if args.min_snr_gamma
             else ""
         )
+        + (f"dropout {args.dropout:g} inside each residual block, " if args.dropout else "")
         + f"seed {args.seed}.",
         command="\n".join(trainer.history),
         metrics=metrics,
@@ -922,7 +923,7 @@ def main(argv: list[str] | None = None) -> None:
         "--dropout",
         type=float,
         default=None,
-        help="char-GPT / VQ-VAE prior / VAE decoder dropout while training (0 / 0.1)",
+        help="char-GPT / VQ-VAE prior / VAE decoder / diffusion U-Net dropout while training (0 / 0.1)",
     )
     parser.add_argument("--mask-rate", type=float, default=0.15, help="masked LM: share of characters hidden")
     parser.add_argument("--mean-span", type=float, default=2.5, help="masked LM: mean length of a hidden span")

@@ -797,9 +797,15 @@ class DiffusionTrainer(Trainer):
             group["lr"] = self.learning_rate()
         index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.batch_rng)
         index = index.to(self.images.device)
-        loss = diffusion_loss(
-            _unwrap(self.model), self.images[index], self.labels[index], self.noise_rng, self.config.min_snr_gamma
-        )
+        model, images, labels = _unwrap(self.model), self.images[index], self.labels[index]
+        if not self.model_config.dropout:
+            loss = diffusion_loss(model, images, labels, self.noise_rng, self.config.min_snr_gamma)
+        else:  # dropout draws from the global RNG: seed it from this run's noise stream, so runs repeat and resume
+            seed = int(torch.randint(2**62, (), generator=self.noise_rng))
+            devices = [self.accelerator.device] if self.accelerator.device.type == "cuda" else []
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(seed)
+                loss = diffusion_loss(model, images, labels, self.noise_rng, self.config.min_snr_gamma)
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -812,6 +818,7 @@ class DiffusionTrainer(Trainer):
         """The digits 0-9 from fixed noise, preview_steps steps of the default sampler and guidance (in [-1, 1])."""
         from .diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, sample
 
+        self.ema.eval()  # run() put every module in training mode: the average samples without dropout
         labels = torch.arange(self.config.preview_count) % self.model_config.num_classes
         generator = torch.Generator("cpu").manual_seed(self.config.seed + 3)
         *_, last = sample(self.ema, labels, self.config.preview_steps, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, generator)

@@ -143,6 +143,47 @@ def test_an_unknown_prediction_is_refused():
         DiffusionModel(DiffusionConfig(channels=8, prediction="x0"))
 
 
+def test_dropout_works_only_while_training_and_leaves_the_weights_as_they_were():
+    plain = DiffusionModel(DiffusionConfig(channels=8, timesteps=100))
+    model = DiffusionModel(DiffusionConfig(channels=8, timesteps=100, dropout=0.5))
+    assert plain.state_dict().keys() == model.state_dict().keys()  # a model saved before dropout existed loads
+    torch.nn.init.normal_(model.out[-1].weight, std=0.1)
+    x, t, y = torch.randn(2, 1, 28, 28), torch.tensor([10, 90]), torch.tensor([3, 10])
+    model.train()
+    assert not torch.equal(model(x, t, y), model(x, t, y))  # a different mask each pass
+    model.eval()
+    assert torch.equal(model(x, t, y), model(x, t, y))
+    for bad in (1.0, -0.1):
+        with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+            DiffusionModel(DiffusionConfig(channels=8, dropout=bad))
+
+
+def test_a_run_with_dropout_repeats_resumes_exactly_and_leaves_the_global_rng_alone(tmp_path):
+    from genmodels.trainers import DiffusionTrainConfig, DiffusionTrainer
+
+    images, labels = torch.rand(32, 1, 28, 28) * 2 - 1, torch.arange(32) % 10
+    config = DiffusionConfig(channels=8, timesteps=100, dropout=0.3, prediction="v")
+
+    def trainer():
+        return DiffusionTrainer(config, DiffusionTrainConfig(steps=6, batch_size=8, warmup_steps=2), images, labels)
+
+    torch.manual_seed(1)
+    before = torch.get_rng_state()
+    uninterrupted = [event.losses for event in trainer().run()]
+    assert torch.equal(torch.get_rng_state(), before), "training drew dropout masks from the global RNG"
+    assert [event.losses for event in trainer().run()] == uninterrupted  # the same masks on a second run
+    first = trainer()
+    for event in first.run():
+        if event.step == 3:
+            first.save_state(tmp_path / "state")
+            break
+    resumed = trainer()
+    resumed.load_state(tmp_path / "state")
+    assert [event.losses for event in resumed.run()] == uninterrupted[3:]
+    assert not resumed.export().training
+    assert torch.equal(resumed.preview(), resumed.preview()), "previews sample the average without dropout"
+
+
 def test_min_snr_weighting_lowers_the_weight_of_nearly_clean_steps_only():
     torch.manual_seed(0)
     images = torch.rand(64, 1, 28, 28) * 2 - 1
@@ -209,7 +250,8 @@ def test_the_train_command_writes_a_checkpoint_with_its_card(capsys):
     from genmodels.checkpoints import load_checkpoint, read_card
     from genmodels.train import main
 
-    main(["diffusion", "--dry-run", *"--channels 8 --prediction v --min-snr-gamma 5 --cosine-steps 4".split()])
+    options = "--channels 8 --prediction v --min-snr-gamma 5 --cosine-steps 4 --dropout 0.1"
+    main(["diffusion", "--dry-run", *options.split()])
     out = Path(re.search(r"^saved (.+)$", capsys.readouterr().out, re.MULTILINE).group(1))
     try:
         model = load_checkpoint(DiffusionModel, out)
@@ -219,6 +261,7 @@ def test_the_train_command_writes_a_checkpoint_with_its_card(capsys):
         card = (out / "README.md").read_text()
         assert "one network pass per sampling step" in card and "min(SNR, 5)" in card and "predicts v," in card
         assert "decay to a tenth at step 4, then held there" in card
+        assert model.config.dropout == 0.1 and "dropout 0.1 inside each residual block" in card
     finally:
         shutil.rmtree(out.parent, ignore_errors=True)  # the dry run's scratch folder
 

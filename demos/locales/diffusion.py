@@ -126,5 +126,6 @@ ZH = {
     "the digit must be in [-1, 1]": "数字图像的取值必须在 [-1, 1] 之内",
     "unknown sampler {name}: use ddim or ddpm": "未知的采样器 {name}：请用 ddim 或 ddpm",
     "unknown prediction {name}: use eps or v": "未知的预测目标 {name}：请用 eps 或 v",
+    "dropout must be in [0, 1), not {value}": "dropout 必须在 [0, 1) 之内，而不是 {value}",
     "steps must be 1 to {limit}": "步数必须在 1 到 {limit} 之间",
 }
