@@ -5,6 +5,7 @@ The CLI (genmodels.train) and the Training tab consume the same loops.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ctypes
 import json
@@ -222,6 +223,17 @@ def _same_config(saved: dict | None, mine: dict, defaults: dict) -> bool:
         return False
     missing = object()
     return all(saved.get(key, defaults.get(key, missing)) == value for key, value in mine.items())
+
+
+@contextlib.contextmanager
+def _dropout_seeded_from(rng: torch.Generator, accelerator: Accelerator):
+    """Dropout draws from the global RNG: inside this block it is seeded from a run's own stream (one draw), so runs
+    repeat and resume exactly, and the global RNG is left as it was."""
+    seed = int(torch.randint(2**62, (), generator=rng))
+    devices = [accelerator.device] if accelerator.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
 
 
 def _config_defaults(config) -> dict:
@@ -797,15 +809,12 @@ class DiffusionTrainer(Trainer):
             group["lr"] = self.learning_rate()
         index = torch.randint(len(self.images), (self.config.batch_size,), generator=self.batch_rng)
         index = index.to(self.images.device)
-        model, images, labels = _unwrap(self.model), self.images[index], self.labels[index]
-        if not self.model_config.dropout:
-            loss = diffusion_loss(model, images, labels, self.noise_rng, self.config.min_snr_gamma)
-        else:  # dropout draws from the global RNG: seed it from this run's noise stream, so runs repeat and resume
-            seed = int(torch.randint(2**62, (), generator=self.noise_rng))
-            devices = [self.accelerator.device] if self.accelerator.device.type == "cuda" else []
-            with torch.random.fork_rng(devices=devices):
-                torch.manual_seed(seed)
-                loss = diffusion_loss(model, images, labels, self.noise_rng, self.config.min_snr_gamma)
+        # without dropout nothing is drawn for it, so runs from before it existed repeat as they were
+        dropout = self.model_config.dropout
+        with _dropout_seeded_from(self.noise_rng, self.accelerator) if dropout else contextlib.nullcontext():
+            loss = diffusion_loss(
+                _unwrap(self.model), self.images[index], self.labels[index], self.noise_rng, self.config.min_snr_gamma
+            )
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -974,11 +983,7 @@ class VQPriorTrainer(Trainer):
         codes, labels = self.codes[index].flatten(1), self.labels[index]  # (B, 49), (B,)
         dropped = torch.rand(batch, generator=self.noise_rng).to(labels.device) < self.model_config.class_dropout
         labels = torch.where(dropped, torch.full_like(labels, self.model_config.num_classes), labels)
-        # dropout draws from the global RNG: seed it from this run's noise stream, so runs repeat and resume exactly
-        seed = int(torch.randint(2**62, (), generator=self.noise_rng))
-        devices = [self.accelerator.device] if self.accelerator.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+        with _dropout_seeded_from(self.noise_rng, self.accelerator):
             logits = self.prior(codes[:, :-1], labels)  # (B, 49, K): position i predicts code i
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), codes.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
