@@ -13,7 +13,7 @@ from common import time_it
 
 from demos.diffusion import DiffusionTab
 from genmodels import diffusion
-from genmodels.diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, sample
+from genmodels.diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, default_guidance, sample
 from genmodels.diffusion_pipeline import denoise
 from genmodels.registry import Registry
 
@@ -42,6 +42,15 @@ def main() -> None:
         runs=args.runs,
         warmup=1,
     )
+    guide = registry.guide(args.model)
+    guidance, autoguidance = default_guidance(guide is not None)
+    if guide is not None:
+        time_it(
+            f"20 steps, DDPM, autoguidance {autoguidance:g} (the tab's defaults for a model with a guide)",
+            lambda: denoise(model, 7, 16, None, 20, guidance, "ddpm", guide, autoguidance),
+            runs=args.runs,
+            warmup=1,
+        )
     print("Per image, 64-image grid, 20 DDIM steps, guidance 2:")
     time_it("64 images", lambda: denoise(model, 7, 64, None, 20, 2.0, "ddim"), runs=max(args.runs // 2, 2), warmup=1)
     print("200 images (the quality test's check), 20 steps, the defaults: in passes of SAMPLE_CHUNK rows, or one pass")
@@ -62,7 +71,7 @@ def main() -> None:
     tab = DiffusionTab(registry)
     time_it(
         "Generate",
-        lambda: tab.sample(args.model, 7, 16, "0-9 in turn", 20, DEFAULT_GUIDANCE, "DDPM (stochastic)", 8, 4),
+        lambda: tab.sample(args.model, 7, 16, "0-9 in turn", 20, guidance, "DDPM (stochastic)", 8, 4, autoguidance),
         runs=args.runs,
         warmup=1,
     )

@@ -8,8 +8,23 @@ import gradio as gr
 import torch
 
 from genmodels.data import to_signed
-from genmodels.diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DiffusionModel, diffusion_loss, sample
-from genmodels.diffusion_pipeline import MAX_FRAMES, MAX_GRID, MAX_GUIDANCE, MAX_STEPS, denoise, forward_process
+from genmodels.diffusion import (
+    DEFAULT_SAMPLER,
+    GUIDE_SUFFIX,
+    DiffusionModel,
+    default_guidance,
+    diffusion_loss,
+    sample,
+)
+from genmodels.diffusion_pipeline import (
+    MAX_AUTOGUIDANCE,
+    MAX_FRAMES,
+    MAX_GRID,
+    MAX_GUIDANCE,
+    MAX_STEPS,
+    denoise,
+    forward_process,
+)
 from genmodels.evaluate import DIFFUSION_STEPS, more_steps_name, shipped_evaluation
 from genmodels.imaging import grid, side_by_side, stacked, write_gif
 from genmodels.registry import Registry, UnknownModel
@@ -65,12 +80,16 @@ class DiffusionTab:
         except UnknownModel as error:
             raise UserError(tr("Unknown diffusion model: {error}.", error=translate_message(str(error)))) from None
 
-    def _settings(self, name, seed, grid_size, digit, steps, guidance, sampler, notices: Notices):
+    def _settings(self, name, seed, grid_size, digit, steps, guidance, sampler, autoguidance, notices: Notices):
         model = self._model(name)
         seed = integer(seed, "Seed", 0, MAX_SEED, notices)
         count = integer(grid_size, "Grid size", 1, MAX_GRID, notices)
         steps = integer(steps, "Sampling steps", 1, MAX_STEPS, notices)
         guidance = number(guidance, "Guidance scale", 0.0, MAX_GUIDANCE, notices)
+        autoguidance = number(autoguidance, "Autoguidance", 0.0, MAX_AUTOGUIDANCE, notices)
+        if autoguidance and not self.registry.has_guide(name):
+            notices.add(tr("{name} has no guide model, so autoguidance is off.", name=name))
+            autoguidance = 0.0
         sampler = SAMPLERS[choice(sampler, "Sampler", list(SAMPLERS))]
         digit = choice(str(digit) if isinstance(digit, int) else digit, "Digit", DIGITS)
         within_lesson("diffusion.grid", count)
@@ -78,7 +97,7 @@ class DiffusionTab:
         label = None if digit == MIXED else model.null_class if digit == UNCONDITIONAL else int(digit)
         if label == model.null_class and guidance:
             notices.add(tr("With no class, guidance has nothing to push towards: it makes no difference."))
-        return model, (name, seed, count, label, steps, guidance, sampler)
+        return model, (name, seed, count, label, steps, guidance, sampler, autoguidance)
 
     def _remember(self, key: tuple, images: torch.Tensor) -> None:
         with self._lock:
@@ -87,15 +106,21 @@ class DiffusionTab:
             while len(self._recent) > 32:
                 self._recent.popitem(last=False)
 
-    def sample(self, name, seed, grid_size, digit, steps, guidance, sampler, frames, shown):
+    def _denoise(self, model, key: tuple):
+        name, seed, count, label, steps, guidance, sampler, autoguidance = key
+        guide = self.registry.guide(name) if autoguidance else None
+        return denoise(model, seed, count, label, steps, guidance, sampler, guide, autoguidance)
+
+    def sample(self, name, seed, grid_size, digit, steps, guidance, sampler, frames, shown, autoguidance=0.0):
         """A grid of digits denoised from the noise of `seed`, and the first samples' trajectory from noise to digit:
-        (grid, strip, GIF, info)."""
+        (grid, strip, GIF, info). autoguidance > 0 steers away from the model's guide (a weaker model), if it has
+        one."""
         notices = Notices()
-        model, key = self._settings(name, seed, grid_size, digit, steps, guidance, sampler, notices)
+        model, key = self._settings(name, seed, grid_size, digit, steps, guidance, sampler, autoguidance, notices)
         frames = integer(frames, "Frames", 2, MAX_FRAMES, notices)
         shown = integer(shown, "Samples in the trajectory", 1, MAX_SHOWN, notices)
-        _, seed, count, label, steps, guidance, sampler = key
-        result = denoise(model, seed, count, label, steps, guidance, sampler)
+        _, seed, count, _, steps, guidance, sampler, autoguidance = key
+        result = self._denoise(model, key)
         self._remember(key, result.images)
         shown = min(shown, count)
         picture = picture_file(grid(result.images))
@@ -113,6 +138,8 @@ class DiffusionTab:
             sampler=sampler.upper(),
             guidance=guidance,
         )
+        if autoguidance:
+            info += tr(" · autoguidance {autoguidance:g}", autoguidance=autoguidance)
         trajectory_info = tr(
             "Top rows: the noisy state x_t of the first {shown} samples after {times} of {steps} sampler steps (0: the "
             "starting noise); below each, the model's prediction of the clean digit at that step. The GIF plays "
@@ -159,16 +186,14 @@ class DiffusionTab:
         gif = write_gif(torch.stack(movie), output_path(".gif"), frame_ms=120, scale=1, bounce=False)
         return picture, gif, times
 
-    def diversity(self, name, seed, grid_size, digit, steps, guidance, sampler, frames, shown):
+    def diversity(self, name, seed, grid_size, digit, steps, guidance, sampler, frames, shown, autoguidance=0.0):
         """The diversity meter of the grid `sample` draws with the same settings (the judge's class histogram, its
         entropy and the Inception score, beside real held-out digits' with as many images)."""
-        _, key = self._settings(name, seed, grid_size, digit, steps, guidance, sampler, Notices())
+        model, key = self._settings(name, seed, grid_size, digit, steps, guidance, sampler, autoguidance, Notices())
         with self._lock:
             images = self._recent.get(key)
         if images is None:
-            model = self._model(name)
-            _, seed, count, label, steps, guidance, sampler = key
-            images = denoise(model, seed, count, label, steps, guidance, sampler).images
+            images = self._denoise(model, key).images
         return diversity_meter(self.registry, images)
 
     def forward(self, name, index, t, seed):
@@ -205,6 +230,13 @@ class DiffusionTab:
         alt = tr("Digit {digit} noised at t = {times}", digit=digit, times=", ".join(map(str, times)))
         return described(picture_file(picture), alt), notices.markdown() + info
 
+    def guidance_defaults(self, name):
+        """The guidance sliders' starting values for model `name`: autoguidance if it has a guide, else
+        classifier-free guidance (genmodels.diffusion.default_guidance)."""
+        has_guide = self.registry.has_guide(name)
+        guidance, autoguidance = default_guidance(has_guide)
+        return gr.update(value=guidance), gr.update(value=autoguidance, interactive=has_guide)
+
     def model_info(self, name):
         model = self._model(name)
         metrics = self.registry.entry(name).metrics
@@ -227,6 +259,16 @@ class DiffusionTab:
                 timesteps=model.config.timesteps,
             )
         lines = [first]
+        if self.registry.has_guide(name):
+            lines.append(
+                tr(
+                    "Shipped with a guide for autoguidance, **{guide}**: a weaker model of the same digits. The tab "
+                    "starts at autoguidance {autoguidance:g} without classifier-free guidance; its card shows what "
+                    "each kind of guidance does to the Fréchet distance and class accuracy.",
+                    guide=f"{name}{GUIDE_SUFFIX}",
+                    autoguidance=default_guidance(True)[1],
+                )
+            )
         if "class_accuracy" in metrics:
             lines.append(
                 tr(
@@ -239,6 +281,11 @@ class DiffusionTab:
                     steps=metrics.get("sampling_steps", "?"),
                     sampler=metrics.get("sampler", "ddim").upper(),
                     guidance=metrics.get("guidance", 0),
+                )
+                + (
+                    tr(" With autoguidance {autoguidance:g}.", autoguidance=metrics["autoguidance"])
+                    if metrics.get("autoguidance")
+                    else ""
                 )
             )
         evaluation = shipped_evaluation()
@@ -286,6 +333,7 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
     tab = DiffusionTab(registry)
     names = registry.names("diffusion")
     heavy = {**IMAGES, "preprocess": False}
+    first_guidance, first_autoguidance = default_guidance(bool(names) and registry.has_guide(names[0]))
     with gr.Tab(T("Diffusion"), id="Diffusion") as tab_block:
         gr.Markdown(T("diffusion.intro"))
         with gr.Row():
@@ -303,10 +351,19 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                 guidance = gr.Slider(
                     0.0,
                     MAX_GUIDANCE,
-                    DEFAULT_GUIDANCE,
+                    first_guidance,
                     step=0.5,
                     label=T("Guidance scale"),
                     info=T("classifier-free guidance: higher follows the digit more, with less variety"),
+                )
+                autoguidance = gr.Slider(
+                    0.0,
+                    MAX_AUTOGUIDANCE,
+                    first_autoguidance,
+                    step=0.25,
+                    label=T("Autoguidance"),
+                    info=T("steer away from a weaker model's mistakes: cleaner digits, variety kept (needs a guide)"),
+                    interactive=bool(names) and registry.has_guide(names[0]),
                 )
                 sampler = gr.Radio(
                     [(T(label), label) for label in SAMPLERS],
@@ -372,11 +429,20 @@ def build(demo: gr.Blocks, registry: Registry) -> gr.Dropdown:
                 "diffusion.steps": steps,
             },
         )
-        inputs = [model, seed, grid_size, digit, steps, guidance, sampler, frames, shown]
+        inputs = [model, seed, grid_size, digit, steps, guidance, sampler, frames, shown, autoguidance]
         outputs = [picture, trajectory, movie, info, trajectory_info]
         model.change(friendly(tab.model_info), model, model_info, api_name="diffusion_model_info", preprocess=False)
+        model.input(tab.guidance_defaults, model, [guidance, autoguidance], api_visibility="private")
         sampled = gr.on(
-            [run.click, grid_size.release, steps.release, guidance.release, digit.input, sampler.input],
+            [
+                run.click,
+                grid_size.release,
+                steps.release,
+                guidance.release,
+                autoguidance.release,
+                digit.input,
+                sampler.input,
+            ],
             friendly(tab.sample),
             inputs,
             outputs,

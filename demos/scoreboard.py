@@ -121,7 +121,8 @@ class ScoreboardTab:
         for name in names[:MAX_RUNS]:
             entry = self.registry.entry(name)
             model = self.registry.load(name)
-            evaluation[name] = evaluate_model(entry.family, model, judge, held_out, seeds=RUN_SEEDS)
+            guide = self.registry.guide(name) if entry.family == "diffusion" else None
+            evaluation[name] = evaluate_model(entry.family, model, judge, held_out, seeds=RUN_SEEDS, guide=guide)
         note = tr("{count} of your runs, each with 1,000 samples (two seeds).", count=min(len(names), MAX_RUNS))
         if len(names) > MAX_RUNS:
             note += " " + tr("Only the first {limit} are scored.", limit=MAX_RUNS)

@@ -9,17 +9,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
-from .diffusion import SAMPLERS, DiffusionModel, sample
+from .checkpoints import CONFIG, load_checkpoint
+from .diffusion import GUIDE_SUFFIX, SAMPLERS, DiffusionModel, compatible_guide, sample
 from .sampling import MAX_SEED
 
 MAX_GRID = 64
 MAX_STEPS = 100
 MAX_GUIDANCE = 10.0
+MAX_AUTOGUIDANCE = 10.0
 MAX_FRAMES = 20
 MAX_TRACKED = 16  # samples whose trajectory is kept (the strip and GIF show the first ones of the grid)
+
+
+def load_guide(folder: Path, device: torch.device | str = "cpu") -> DiffusionModel | None:
+    """The guide shipped beside the diffusion model in `folder` (the folder `<name>-guide`), or None."""
+    folder = Path(folder)
+    guide = folder.with_name(folder.name + GUIDE_SUFFIX)
+    if not (guide / CONFIG).is_file():
+        return None
+    return load_checkpoint(DiffusionModel, guide, device).eval()
 
 
 def _check(condition: bool, message: str) -> None:
@@ -53,7 +65,7 @@ def labels_for(model: DiffusionModel, digit: int | None, count: int) -> torch.Te
     return torch.full((count,), digit, dtype=torch.long)
 
 
-def check_settings(seed: int, count: int, steps: int, guidance: float, sampler: str) -> None:
+def check_settings(seed: int, count: int, steps: int, guidance: float, sampler: str, autoguidance: float = 0.0) -> None:
     _check(isinstance(seed, int) and 0 <= seed <= MAX_SEED, f"seed must be a whole number from 0 to {MAX_SEED}")
     _check(isinstance(count, int) and 1 <= count <= MAX_GRID, f"grid size must be 1 to {MAX_GRID}")
     _check(isinstance(steps, int) and 1 <= steps <= MAX_STEPS, f"sampling steps must be 1 to {MAX_STEPS}")
@@ -62,6 +74,12 @@ def check_settings(seed: int, count: int, steps: int, guidance: float, sampler: 
         f"guidance must be between 0 and {MAX_GUIDANCE:g}",
     )
     _check(sampler in SAMPLERS, "sampler must be ddim or ddpm")
+    _check(
+        isinstance(autoguidance, (int, float))
+        and math.isfinite(autoguidance)
+        and 0 <= autoguidance <= MAX_AUTOGUIDANCE,
+        f"autoguidance must be between 0 and {MAX_AUTOGUIDANCE:g}",
+    )
 
 
 def denoise(
@@ -72,18 +90,24 @@ def denoise(
     steps: int = 20,
     guidance: float = 2.0,
     sampler: str = "ddim",
+    guide: DiffusionModel | None = None,
+    autoguidance: float = 0.0,
 ) -> Denoising:
     """Sample a grid of `count` digits from the noise of `seed`, keeping the first samples' trajectory.
 
+    With a `guide` (a weaker model of the same data), `autoguidance` > 0 steers away from its errors (see
+    genmodels.diffusion.sample).
+
     A grid of 4 is the first 4 samples of the grid of 64 with the same settings (the noise is drawn per sample in
     order; DDPM's later noise depends on the grid size, as the sampler draws it for the whole batch each step)."""
-    check_settings(seed, count, steps, guidance, sampler)
+    check_settings(seed, count, steps, guidance, sampler, autoguidance)
+    _check(not autoguidance or compatible_guide(model, guide), "autoguidance needs this model's guide")
     labels = labels_for(model, digit, count)
     generator = torch.Generator("cpu").manual_seed(seed)
     start = torch.randn(count, 1, 28, 28, generator=torch.Generator("cpu").manual_seed(seed))
     tracked = min(count, MAX_TRACKED)
     times, states, predictions, last = [], [], [], None
-    for step in sample(model, labels, steps, float(guidance), sampler, generator):
+    for step in sample(model, labels, steps, float(guidance), sampler, generator, guide, float(autoguidance)):
         times.append(step.t)
         states.append(step.x[:tracked])
         predictions.append(step.x0[:tracked])

@@ -25,6 +25,7 @@ import torch
 from .checkpoints import CHECKPOINTS_DIR, MODELS_DIR, load_checkpoint
 from .classifier import MNISTClassifier
 from .data import load_shakespeare, mnist_splits, split_text, to_signed
+from .diffusion_pipeline import load_guide
 from .metrics import (
     classify,
     frechet_distance,
@@ -64,12 +65,12 @@ def real_floor(classifier: MNISTClassifier, held_out: torch.Tensor) -> dict:
     }
 
 
-def _sampler(family: str, model, steps: int = DIFFUSION_STEPS):
+def _sampler(family: str, model, steps: int = DIFFUSION_STEPS, guide=None):
     """(seed, count) -> (images (count, 1, 28, 28) in [-1, 1], the digits asked for or None) for one image model.
 
     GANs and VAEs draw their latents from the seed; the diffusion model samples `steps` steps with DEFAULT_SAMPLER
-    and DEFAULT_GUIDANCE (the tab's defaults); the VQ-VAE draws its code grid from its prior. Conditional models draw
-    the digits 0-9 in turn.
+    and the tab's default guidance (autoguidance by `guide` when it has one, else classifier-free guidance); the
+    VQ-VAE draws its code grid from its prior. Conditional models draw the digits 0-9 in turn.
     """
     if family == "gan":
         return lambda seed, count: (lambda images, labels: (images, labels if model.conditional else None))(
@@ -85,13 +86,15 @@ def _sampler(family: str, model, steps: int = DIFFUSION_STEPS):
 
         return vae
     if family == "diffusion":
-        from .diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, sample
+        from .diffusion import DEFAULT_SAMPLER, default_guidance, sample
+
+        guidance, autoguidance = default_guidance(guide is not None)
 
         def diffusion(seed: int, count: int):
             labels = torch.arange(count) % model.config.num_classes
             generator = torch.Generator("cpu").manual_seed(seed)
             chunks = [
-                list(sample(model, chunk, steps, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, generator))[-1].x
+                list(sample(model, chunk, steps, guidance, DEFAULT_SAMPLER, generator, guide, autoguidance))[-1].x
                 for chunk in labels.split(250)
             ]
             return torch.cat(chunks).clamp(-1, 1), labels
@@ -153,11 +156,23 @@ def score_samples(make, classifier: MNISTClassifier, held_out: torch.Tensor, see
 
 
 def evaluate_model(
-    family: str, model, classifier: MNISTClassifier, held_out: torch.Tensor, seeds=SEEDS, steps: int = DIFFUSION_STEPS
+    family: str,
+    model,
+    classifier: MNISTClassifier,
+    held_out: torch.Tensor,
+    seeds=SEEDS,
+    steps: int = DIFFUSION_STEPS,
+    guide=None,
 ) -> dict:
-    """One image model's scoreboard row (score_samples), with its family (and, for diffusion, its sampling steps)."""
-    result = {"family": family, **score_samples(_sampler(family, model, steps), classifier, held_out, seeds)}
-    return result | ({"sampling_steps": steps} if family == "diffusion" else {})
+    """One image model's scoreboard row (score_samples), with its family (and, for diffusion, its sampling steps and
+    guidance: autoguidance by `guide` when given)."""
+    result = {"family": family, **score_samples(_sampler(family, model, steps, guide), classifier, held_out, seeds)}
+    if family != "diffusion":
+        return result
+    from .diffusion import default_guidance
+
+    guidance, autoguidance = default_guidance(guide is not None)
+    return result | {"sampling_steps": steps, "guidance": guidance, "autoguidance": autoguidance}
 
 
 def more_steps_name(name: str) -> str:
@@ -267,11 +282,12 @@ def main(argv: list[str] | None = None) -> dict:
             results |= {key: previous[key] for key in names if key in previous}
             continue
         model = load_checkpoint(MODEL_CLASSES[family], folder).eval()
-        results[name] = evaluate_model(family, model, classifier, held_out)
+        guide = load_guide(folder) if family == "diffusion" else None
+        results[name] = evaluate_model(family, model, classifier, held_out, guide=guide)
         print(f"{name}: {results[name]}", flush=True)
         if family == "diffusion":
             more = more_steps_name(name)
-            results[more] = evaluate_model(family, model, classifier, held_out, steps=DIFFUSION_MORE_STEPS)
+            results[more] = evaluate_model(family, model, classifier, held_out, steps=DIFFUSION_MORE_STEPS, guide=guide)
             print(f"{more}: {results[more]}", flush=True)
     results["text baselines"] = text_baselines(load_shakespeare())
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -280,7 +296,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.runs:
         for name, (family, folder) in _image_models(MODELS_DIR).items():
             model = load_checkpoint(MODEL_CLASSES[family], folder).eval()
-            table[f"{name} (run)"] = evaluate_model(family, model, classifier, held_out)
+            guide = load_guide(folder) if family == "diffusion" else None
+            table[f"{name} (run)"] = evaluate_model(family, model, classifier, held_out, guide=guide)
     floor = results["real digits"]
     print(
         f"\nReal held-out digits: Fréchet floor {floor['frechet_floor']:.1f} (two halves of 500), Inception score "

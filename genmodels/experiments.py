@@ -295,11 +295,22 @@ class DiffusionSamples:
     within_class_distance: float  # mean pixel distance between two samples of the same digit: variety
 
 
-def judged_diffusion(model, judge, seed: int, count: int, steps: int, guidance: float, sampler: str, digit=None):
+def judged_diffusion(
+    model,
+    judge,
+    seed: int,
+    count: int,
+    steps: int,
+    guidance: float,
+    sampler: str,
+    digit=None,
+    guide=None,
+    autoguidance: float = 0.0,
+):
     """Seeded samples (digits 0-9 in turn, or `digit`, or the null class) judged by the classifier."""
     from .diffusion_pipeline import denoise
 
-    result = denoise(model, seed, count, digit, steps, guidance, sampler)
+    result = denoise(model, seed, count, digit, steps, guidance, sampler, guide, autoguidance)
     probabilities, _ = classify(judge, result.images)
     reads = probabilities.argmax(dim=1)
     asked = result.labels
@@ -331,6 +342,16 @@ def guidance_pair(model, judge, seed: int, scales=(0.0, 3.0), count: int = 40) -
     """The same noise at guidance 0 (the conditional model alone) and 3 (pushed further from unconditional), in 20
     DDIM steps: class accuracy (fidelity) against the variety within each digit (diversity)."""
     return [judged_diffusion(model, judge, seed, count, 20, g, "ddim") for g in scales]
+
+
+def guidance_kinds(model, guide, judge, seed: int, count: int = 40, cfg: float = 3.0, autoguidance: float = 1.5):
+    """The same noise with no guidance, classifier-free guidance `cfg` and autoguidance by `guide`, in 20 DDPM steps
+    (the tab's sampler): which kind buys fidelity without giving up the variety within each digit."""
+    return [
+        judged_diffusion(model, judge, seed, count, 20, 0.0, "ddpm"),
+        judged_diffusion(model, judge, seed, count, 20, cfg, "ddpm"),
+        judged_diffusion(model, judge, seed, count, 20, 0.0, "ddpm", None, guide, autoguidance),
+    ]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from .checkpoints import (
     recover_interrupted_saves,
 )
 from .classifier import MNISTClassifier
-from .diffusion import DiffusionModel
+from .diffusion import GUIDE_SUFFIX, DiffusionModel
 from .gan import GAN
 from .maskedlm import MaskedCharLM
 from .ownership import RunOwners, current_session
@@ -32,6 +32,8 @@ MODEL_CLASSES: dict[str, type] = {
     "chargpt": CharGPT,
     "classifier": MNISTClassifier,
     "diffusion": DiffusionModel,
+    # The weaker model a diffusion model `<name>` is autoguided by, in the folder `<name>-guide`; listed in no picker.
+    "diffusion-guide": DiffusionModel,
     "vqvae": VQVAE,
     "maskedlm": MaskedCharLM,
 }
@@ -152,6 +154,14 @@ class Registry:
                 model = load_checkpoint(MODEL_CLASSES[entry.family], entry.folder, self.device)
                 self._models[name] = model
         return model
+
+    def has_guide(self, name: str) -> bool:
+        """Whether diffusion model `name` has a guide for autoguidance: a model `<name>-guide` (loads nothing)."""
+        return isinstance(name, str) and f"{name}{GUIDE_SUFFIX}" in self.names("diffusion-guide")
+
+    def guide(self, name: str) -> torch.nn.Module | None:
+        """The weaker model that autoguides diffusion model `name`: the model `<name>-guide`, or None if it has none."""
+        return self.load(f"{name}{GUIDE_SUFFIX}", "diffusion-guide") if self.has_guide(name) else None
 
     def derived(self, name: str, key: str, compute: Callable[[torch.nn.Module], object]) -> object:
         """compute(model), cached per (model, key): for things derived from weights, such as latent directions."""

@@ -563,13 +563,25 @@ def train_diffusion(args) -> None:
     metrics["ms_per_image_20_steps_guided"] = round(1000 * (time.perf_counter() - started) / 48, 2)
     metrics["parameters"] = sum(p.numel() for p in model.parameters())
     print(metrics)
+    summary = (
+        f"A denoising diffusion model: a small U-Net ({args.channels} channels at 28x28, twice that at 14x14 and "
+        f"7x7) predicts {PREDICTED[args.prediction]}, with a cosine schedule over 1,000 steps and classifier-free "
+        "guidance (the class is dropped for 10% of training digits). Sampled with DDIM (deterministic) or DDPM "
+        "(stochastic) over any number of steps."
+    )
+    if args.guide_for:
+        summary = (
+            f"The guide of `{args.guide_for}` for autoguidance (Karras et al., 2024): a deliberately weaker diffusion "
+            f"model of the same digits, stopped after {trainer.step:,} steps. `{args.guide_for}` is sampled with "
+            "out + a (out - guide's out), steering away from the errors this weaker model makes more of. Listed in "
+            "no picker and on no scoreboard: it is loaded beside the model it guides. " + summary
+        )
     card = make_card(
-        title="GenLab MNIST diffusion model (class-conditional)",
-        family="diffusion",
-        summary=f"A denoising diffusion model: a small U-Net ({args.channels} channels at 28x28, twice that at "
-        f"14x14 and 7x7) predicts {PREDICTED[args.prediction]}, with a cosine schedule over 1,000 steps and "
-        "classifier-free guidance (the class is dropped for 10% of training digits). Sampled with DDIM "
-        "(deterministic) or DDPM (stochastic) over any number of steps.",
+        title=f"GenLab MNIST diffusion guide for {args.guide_for}"
+        if args.guide_for
+        else "GenLab MNIST diffusion model (class-conditional)",
+        family="diffusion-guide" if args.guide_for else "diffusion",
+        summary=summary,
         data=DATA_TEXT,
         held_out=HELD_OUT_TEXT,
         training=f"{trainer.step} steps, batch {args.batch_size}, AdamW (lr {args.lr:g}, 500 warm-up steps, cosine "
@@ -935,6 +947,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prediction", choices=["eps", "v"], default="eps", help="diffusion: what the U-Net predicts")
     parser.add_argument(
         "--min-snr-gamma", type=float, default=0.0, help="diffusion: min-SNR loss weighting with this gamma (0: off)"
+    )
+    parser.add_argument(
+        "--guide-for",
+        default="",
+        metavar="NAME",
+        help="diffusion: export as the guide of model NAME for autoguidance (save it in the folder NAME-guide)",
     )
     parser.add_argument(
         "--cosine-steps",

@@ -98,3 +98,22 @@ def test_shipped_checkpoints_load_with_complete_cards():
     assert {"gan", "vae", "classifier"} <= families
     expected = {"gan-mnist", "cgan-mnist", "mnist-classifier", "vae-2d", "vae-16d", "vae-16d-beta4"}
     assert expected <= {folder.name for folder in SHIPPED}
+
+
+def test_the_shipped_diffusion_model_has_a_compatible_guide_in_no_picker():
+    from genmodels.diffusion import DiffusionModel, compatible_guide
+    from genmodels.diffusion_pipeline import load_guide
+    from genmodels.registry import Registry
+
+    model = load_checkpoint(DiffusionModel, CHECKPOINTS_DIR / "diffusion-mnist")
+    guide = load_guide(CHECKPOINTS_DIR / "diffusion-mnist")
+    assert read_card(CHECKPOINTS_DIR / "diffusion-mnist-guide")["genlab_family"] == "diffusion-guide"
+    assert compatible_guide(model, guide) and not guide.training
+    # the guide is a weaker model: trained for fewer steps than the model it guides
+    steps = {
+        name: read_card(CHECKPOINTS_DIR / name)["genlab_metrics"]["steps"]
+        for name in ("diffusion-mnist", "diffusion-mnist-guide")
+    }
+    assert steps["diffusion-mnist-guide"] < steps["diffusion-mnist"]
+    registry = Registry()
+    assert "diffusion-mnist-guide" not in registry.names("diffusion") and registry.has_guide("diffusion-mnist")

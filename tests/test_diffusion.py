@@ -300,3 +300,135 @@ def test_the_tab_and_the_scoreboard_show_what_more_sampling_steps_buy():
     frame, note = ScoreboardTab(registry).table()
     assert "listed twice" in note and "diffusion-mnist, 50 sampling steps" in frame.to_string()
     assert "diffusion model" in frame.to_string() and more_steps_name("diffusion-mnist") in shipped_evaluation()
+
+
+def _random_model(seed: int, **config) -> DiffusionModel:
+    """A tiny model whose output is not zero (the last layer starts at zero), so guidance has something to mix."""
+    torch.manual_seed(seed)
+    model = DiffusionModel(DiffusionConfig(channels=8, timesteps=100, **config)).eval()
+    with torch.no_grad():
+        model.out[-1].weight.normal_(0, 0.3)
+    return model
+
+
+def test_autoguidance_steers_away_from_the_guide_by_the_formula():
+    model, guide = _random_model(0), _random_model(1)
+    labels = torch.tensor([3, 7])
+    x = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(9))
+    a_t = model.alpha_bar.double()[99].float()
+    t = torch.full((2,), 99)
+    with torch.inference_mode():
+        mixed = model(x, t, labels) + 1.5 * (model(x, t, labels) - guide(x, t, labels))
+    expected = model.clean_image_from_output(x, a_t, mixed).clamp(-1, 1)
+    step = next(sample(model, labels, 1, 0.0, "ddim", torch.Generator().manual_seed(9), guide, 1.5))
+    assert torch.allclose(step.x0, expected, atol=1e-5)
+    plain = next(sample(model, labels, 1, 0.0, "ddim", torch.Generator().manual_seed(9)))
+    assert (plain.x0 - step.x0).abs().max() > 1e-2, "a different guide changes the digit"
+    # guided by itself, the difference is zero: the samples of the model alone
+    itself = next(sample(model, labels, 1, 0.0, "ddim", torch.Generator().manual_seed(9), model, 1.5))
+    assert torch.allclose(itself.x0, plain.x0, atol=1e-6)
+
+
+def test_both_kinds_of_guidance_add_up_on_the_conditional_output():
+    model, guide = _random_model(0), _random_model(1)
+    labels = torch.tensor([2])
+    x = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(4))
+    t, null = torch.full((1,), 99), torch.full((1,), model.null_class)
+    with torch.inference_mode():
+        conditional = model(x, t, labels)
+        mixed = conditional + 0.5 * (conditional - model(x, t, null)) + 2.0 * (conditional - guide(x, t, labels))
+    expected = model.clean_image_from_output(x, model.alpha_bar.double()[99].float(), mixed).clamp(-1, 1)
+    step = next(sample(model, labels, 1, 0.5, "ddim", torch.Generator().manual_seed(4), guide, 2.0))
+    assert torch.allclose(step.x0, expected, atol=1e-5)
+
+
+def test_autoguidance_without_a_fitting_guide_is_refused():
+    model = _random_model(0, prediction="v")
+    labels = torch.arange(2)
+    with pytest.raises(ValueError, match="autoguidance needs a guide"):
+        list(sample(model, labels, 2, 0.0, "ddpm", torch.Generator(), None, 1.0))
+    for other in (_random_model(1, prediction="eps"), DiffusionModel(DiffusionConfig(channels=8, timesteps=50))):
+        with pytest.raises(ValueError, match="same noise schedule, prediction and classes"):
+            list(sample(model, labels, 2, 0.0, "ddpm", torch.Generator(), other, 1.0))
+    # a guide given with autoguidance 0 is not used
+    assert len(list(sample(model, labels, 2, 0.0, "ddpm", torch.Generator(), None, 0.0))) == 2
+
+
+def _pixels(path: str):
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(path))
+
+
+def test_a_guide_is_found_beside_its_model_and_listed_in_no_picker(tmp_path):
+    from demos.diffusion import DiffusionTab
+    from genmodels.checkpoints import save_checkpoint
+    from genmodels.diffusion import default_guidance
+    from genmodels.diffusion_pipeline import load_guide
+    from genmodels.registry import Registry
+    from tests.conftest import card_for
+
+    save_checkpoint(_random_model(0), tmp_path / "digits", card_for("diffusion"))
+    save_checkpoint(_random_model(1), tmp_path / "digits-guide", card_for("diffusion-guide"))
+    save_checkpoint(_random_model(2), tmp_path / "alone", card_for("diffusion"))
+    registry = Registry(roots=(tmp_path,), device="cpu")
+    assert registry.names("diffusion") == ["alone", "digits"]
+    assert registry.has_guide("digits") and not registry.has_guide("alone") and not registry.has_guide(None)
+    assert registry.guide("alone") is None
+    guide = registry.guide("digits")
+    assert torch.equal(guide.out[-1].weight, load_guide(tmp_path / "digits").out[-1].weight)
+    assert load_guide(tmp_path / "alone") is None
+
+    tab = DiffusionTab(registry)
+    cfg, auto = default_guidance(True)
+    assert cfg == 0 and auto > 0 and default_guidance(False)[1] == 0
+    guided = tab.sample("digits", 3, 4, "0-9 in turn", 3, 0.0, "DDPM (stochastic)", 3, 2, auto)
+    plain = tab.sample("digits", 3, 4, "0-9 in turn", 3, 0.0, "DDPM (stochastic)", 3, 2, 0.0)
+    assert f"autoguidance {auto:g}" in guided[3] and "autoguidance" not in plain[3]
+    assert not (_pixels(guided[0]) == _pixels(plain[0])).all()
+    # a model without a guide: a notice, and the images of no autoguidance
+    alone = tab.sample("alone", 3, 4, "0-9 in turn", 3, 0.0, "DDPM (stochastic)", 3, 2, 2.0)
+    alone_plain = tab.sample("alone", 3, 4, "0-9 in turn", 3, 0.0, "DDPM (stochastic)", 3, 2, 0.0)
+    assert "alone has no guide model, so autoguidance is off" in alone[3]
+    assert (_pixels(alone[0]) == _pixels(alone_plain[0])).all()
+    assert "Shipped with a guide for autoguidance, **digits-guide**" in tab.model_info("digits")
+    assert "guide" not in tab.model_info("alone")
+    # the sliders follow the model picked
+    cfg_update, auto_update = tab.guidance_defaults("alone")
+    assert cfg_update["value"] == default_guidance(False)[0] and auto_update == {
+        "__type__": "update",
+        "value": 0.0,
+        "interactive": False,
+    }
+    assert tab.guidance_defaults("digits")[1]["value"] == auto
+
+
+@pytest.mark.parametrize("bad", [-0.5, 10.5, float("nan"), "2"])
+def test_bad_autoguidance_is_refused_by_the_pipeline(bad):
+    from genmodels.diffusion_pipeline import denoise
+
+    model = _random_model(0)
+    with pytest.raises(ValueError, match="autoguidance must be between 0 and 10"):
+        denoise(model, 1, 2, None, 2, 0.0, "ddpm", model, bad)
+    with pytest.raises(ValueError, match="autoguidance needs this model's guide"):
+        denoise(model, 1, 2, None, 2, 0.0, "ddpm", None, 1.0)
+
+
+def test_the_train_command_exports_a_guide_with_its_own_family(capsys):
+    import re
+    import shutil
+    from pathlib import Path
+
+    from genmodels.checkpoints import read_card
+    from genmodels.train import main
+
+    main(["diffusion", "--dry-run", "--channels", "8", "--stop-at", "3", "--guide-for", "diffusion-mnist"])
+    out = Path(re.search(r"^saved (.+)$", capsys.readouterr().out, re.MULTILINE).group(1))
+    try:
+        card = read_card(out)
+        assert card["genlab_family"] == "diffusion-guide" and card["genlab_metrics"]["steps"] == 3
+        text = (out / "README.md").read_text()
+        assert "The guide of `diffusion-mnist` for autoguidance" in text and "stopped after 3 steps" in text
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)

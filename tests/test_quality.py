@@ -102,16 +102,20 @@ def test_beta_trades_reconstruction_for_a_smaller_kl():
 
 
 def test_the_diffusion_model_matches_its_card_and_meets_the_class_target(judge):
-    from genmodels.diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DiffusionModel, sample
+    from genmodels.diffusion import DEFAULT_SAMPLER, DiffusionModel, default_guidance, sample
+    from genmodels.diffusion_pipeline import load_guide
     from genmodels.metrics import inception_score
 
     classifier, _ = judge
     model = load_checkpoint(DiffusionModel, CHECKPOINTS_DIR / "diffusion-mnist")
+    guide = load_guide(CHECKPOINTS_DIR / "diffusion-mnist")
+    assert guide is not None, "the shipped model is autoguided by diffusion-mnist-guide"
+    guidance, autoguidance = default_guidance(True)
     card = read_card(CHECKPOINTS_DIR / "diffusion-mnist")["genlab_metrics"]
-    labels = torch.arange(100) % 10  # the card's check: 100 samples, seed 2026, 20 steps, the default sampler
-    assert card["guidance"] == DEFAULT_GUIDANCE and card["sampler"] == DEFAULT_SAMPLER
+    labels = torch.arange(100) % 10  # the card's check: 100 samples, seed 2026, 20 steps, the tab's defaults
+    assert card["guidance"] == guidance and card["autoguidance"] == autoguidance and card["sampler"] == DEFAULT_SAMPLER
     generator = torch.Generator("cpu").manual_seed(2026)
-    images = list(sample(model, labels, 20, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, generator))[-1].x
+    images = list(sample(model, labels, 20, guidance, DEFAULT_SAMPLER, generator, guide, autoguidance))[-1].x
     probabilities, _ = classify(classifier, images)
     accuracy = float((probabilities.argmax(1) == labels).double().mean())
     assert math.isclose(accuracy, card["check_class_accuracy_100"], abs_tol=0.011)  # at most 1 of 100 differs

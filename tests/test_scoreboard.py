@@ -129,3 +129,26 @@ def test_only_rescores_the_named_models_and_keeps_the_rest(tmp_path):
     assert written["real digits"]["frechet_floor"] > 0 and "text baselines" in written
     with pytest.raises(SystemExit):
         main(["--out", str(out), "--only", "no-such-model"])
+
+
+def test_a_diffusion_model_with_a_guide_is_scored_autoguided(judge_and_digits, monkeypatch):
+    from genmodels import diffusion
+    from genmodels.diffusion import DiffusionConfig, DiffusionModel, default_guidance
+
+    judge, digits, _ = judge_and_digits
+    calls = []
+    real_sample = diffusion.sample
+
+    def recording(model, labels, steps, guidance, sampler, generator, guide=None, autoguidance=0.0):
+        calls.append((guidance, guide, autoguidance))
+        return real_sample(model, labels, steps, guidance, sampler, generator, guide, autoguidance)
+
+    monkeypatch.setattr(diffusion, "sample", recording)
+    model = DiffusionModel(DiffusionConfig(channels=8, timesteps=50)).eval()
+    guide = DiffusionModel(DiffusionConfig(channels=8, timesteps=50)).eval()
+    result = evaluate_model("diffusion", model, judge, digits, seeds=(1,), steps=2, guide=guide)
+    guidance, autoguidance = default_guidance(True)
+    assert {(g, a) for g, _, a in calls} == {(guidance, autoguidance)} and all(g is guide for _, g, _ in calls)
+    assert result["autoguidance"] == autoguidance and result["guidance"] == guidance
+    plain = evaluate_model("diffusion", model, judge, digits, seeds=(1,), steps=2)
+    assert plain["autoguidance"] == 0 and plain["guidance"] == default_guidance(False)[0]

@@ -15,6 +15,9 @@ def test_the_diffusion_tab_denoises_shows_its_trajectory_and_noises_a_digit(page
     expect(page.locator("#diffusion-trajectory img")).to_be_visible(timeout=90_000)
     expect(page.locator("#diffusion-gif img")).to_be_visible()
     expect(page.locator("#diffusion-info")).to_contain_text("16 samples · seed 7 · 20 DDPM steps")
+    # the shipped model starts autoguided by its guide, without classifier-free guidance
+    expect(page.locator("#diffusion-info")).to_contain_text("guidance 0 · autoguidance 1.5")
+    expect(page.get_by_text("Autoguidance", exact=True).first).to_be_visible()
     expect(page.locator("#diffusion-meter")).to_contain_text("Diversity meter", timeout=90_000)
     alt = page.locator("#diffusion-samples img").get_attribute("alt") or ""
     assert "diffusion samples" in alt, alt  # what the judge reads, for a screen reader

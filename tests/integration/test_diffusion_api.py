@@ -11,9 +11,19 @@ MIXED = "0-9 in turn"
 DDIM, DDPM = "DDIM (deterministic)", "DDPM (stochastic)"
 
 
-def sample(client, seed=1, size=4, digit=MIXED, steps=8, guidance=2.0, sampler=DDIM, frames=5, shown=2):
+def sample(client, seed=1, size=4, digit=MIXED, steps=8, guidance=2.0, sampler=DDIM, frames=5, shown=2, auto=0.0):
     return client.predict(
-        "diffusion-mnist", seed, size, digit, steps, guidance, sampler, frames, shown, api_name="/diffusion_sample"
+        "diffusion-mnist",
+        seed,
+        size,
+        digit,
+        steps,
+        guidance,
+        sampler,
+        frames,
+        shown,
+        auto,
+        api_name="/diffusion_sample",
     )
 
 
@@ -49,7 +59,9 @@ def test_same_seed_same_images_and_ddpm_differs(client):
 
 def test_the_diversity_meter_reads_the_grid_on_screen(client):
     sample(client, seed=8, size=10)
-    table, text = client.predict("diffusion-mnist", 8, 10, MIXED, 8, 2.0, DDIM, 5, 2, api_name="/diffusion_diversity")
+    table, text = client.predict(
+        "diffusion-mnist", 8, 10, MIXED, 8, 2.0, DDIM, 5, 2, 0.0, api_name="/diffusion_diversity"
+    )
     shares = [row[1] for row in table["data"] if row[2] == "these samples"]
     assert len(shares) == 10 and abs(sum(shares) - 1) < 1e-3
     assert "**Diversity meter** (10 samples)" in text and "real held-out digits" in text
@@ -100,7 +112,7 @@ def test_bad_input_gets_a_clean_error(client, args, message):
 def test_unknown_model_and_non_finite_values_get_clean_errors(client, server):
     with pytest.raises(AppError, match="Unknown diffusion model"):
         client.predict("gan-mnist", 1, 4, MIXED, 5, 1.0, DDIM, 4, 2, api_name="/diffusion_sample")
-    body = '{"data": ["diffusion-mnist", 1, 4, "0-9 in turn", 5, NaN, "DDIM (deterministic)", 4, 2]}'
+    body = '{"data": ["diffusion-mnist", 1, 4, "0-9 in turn", 5, NaN, "DDIM (deterministic)", 4, 2, 0]}'
     text = call_raw(server, "diffusion_sample", body)
     assert "event: error" in text and "Guidance scale must be a finite number" in text
 
@@ -111,3 +123,27 @@ def test_the_forward_process_experiment_through_the_api(client):
     assert "49.2%" in result and "Your prediction, “About half”, was right." in explanation
     values = [row[1] for row in lines["data"]]
     assert values[0] > 0.99 and values == sorted(values, reverse=True)
+
+
+def test_autoguidance_through_the_api(client, server):
+    from genmodels.diffusion import DEFAULT_AUTOGUIDANCE
+
+    plain = sample(client, seed=12, size=10, guidance=0, sampler=DDPM)
+    guided = sample(client, seed=12, size=10, guidance=0, sampler=DDPM, auto=1.5)
+    assert "autoguidance" not in plain[3] and "guidance 0 · autoguidance 1.5" in guided[3]
+    assert not np.array_equal(picture(plain[0]), picture(guided[0]))
+    table, text = client.predict(
+        "diffusion-mnist", 12, 10, MIXED, 8, 0, DDPM, 5, 2, 1.5, api_name="/diffusion_diversity"
+    )
+    shares = [row[1] for row in table["data"] if row[2] == "these samples"]
+    assert "**Diversity meter** (10 samples)" in text and abs(sum(shares) - 1) < 1e-3
+    # left out, it takes the slider's starting value: the shipped model starts autoguided
+    default = client.predict("diffusion-mnist", 12, 10, MIXED, 8, 0, DDPM, 5, 2, api_name="/diffusion_sample")
+    assert f"autoguidance {DEFAULT_AUTOGUIDANCE:g}" in default[3]
+    info = sample(client, size=1, steps=2, auto=99)[3]
+    assert "Autoguidance 99 is outside 0 to 10; using 10." in info
+    with pytest.raises(AppError, match="Autoguidance must be a number"):
+        sample(client, auto="lots")
+    body = '{"data": ["diffusion-mnist", 1, 4, "0-9 in turn", 5, 0, "DDIM (deterministic)", 4, 2, NaN]}'
+    text = call_raw(server, "diffusion_sample", body)
+    assert "event: error" in text and "Autoguidance must be a finite number" in text
