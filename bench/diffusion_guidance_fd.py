@@ -18,7 +18,6 @@ tests/test_quality.py repeats, and milliseconds per image for 16-image grids), a
 
 import argparse
 import statistics
-import time
 
 import torch
 from common import PROJECT_ROOT  # noqa: F401 - puts the project on sys.path
@@ -27,7 +26,7 @@ from genmodels.checkpoints import CHECKPOINTS_DIR, load_checkpoint
 from genmodels.classifier import MNISTClassifier
 from genmodels.data import mnist_splits, to_signed
 from genmodels.diffusion import DEFAULT_SAMPLER, DiffusionModel, default_guidance, sample
-from genmodels.diffusion_pipeline import load_guide
+from genmodels.diffusion_pipeline import card_metrics, load_guide
 from genmodels.evaluate import HALF, _image_models, _sampler
 from genmodels.metrics import classify, frechet_distance, inception_score
 from genmodels.registry import MODEL_CLASSES
@@ -48,7 +47,7 @@ def main() -> None:
     model = load_checkpoint(DiffusionModel, CHECKPOINTS_DIR / args.model).eval()
     guide = load_guide(CHECKPOINTS_DIR / args.model)
     if args.card:
-        print(card_metrics(model, guide, judge, to_signed(held_out.images[:HALF])))
+        print(card_metrics(model, judge, to_signed(held_out.images[:HALF]), guide))
         return
     _, reference = classify(judge, to_signed(held_out.images))
     training_digits = to_signed(train.images)
@@ -101,42 +100,6 @@ def main() -> None:
     autoguidance = args.autoguidance if args.autoguidance is not None else [default_guidance(True)[1]]
     for weight in autoguidance if guide is not None else []:
         report(f"{args.model}, autoguidance {weight:g}", lambda seed, weight=weight: draw(seed, 0.0, weight))
-
-
-def card_metrics(model: DiffusionModel, guide, judge, reference: torch.Tensor) -> dict:
-    """The card's metrics at the tab's defaults, measured as genmodels.train measures them at export."""
-    guidance, autoguidance = default_guidance(guide is not None)
-
-    def measure(count: int) -> dict:
-        labels = torch.arange(count) % 10
-        generator = _seeded(2026)
-        images = torch.cat(
-            [
-                list(sample(model, chunk, 20, guidance, DEFAULT_SAMPLER, generator, guide, autoguidance))[-1].x
-                for chunk in labels.split(250)
-            ]
-        )
-        probabilities, features = classify(judge, images)
-        _, real = classify(judge, reference)
-        return {
-            "class_accuracy": round(float((probabilities.argmax(1) == labels).double().mean()), 4),
-            "inception_score": round(inception_score(probabilities), 4),
-            "frechet_distance_500": round(frechet_distance(features[:HALF], real), 3),
-        }
-
-    metrics = measure(2000) | {"samples": 2000, "sampling_steps": 20, "guidance": guidance}
-    metrics |= {"autoguidance": autoguidance, "sampler": DEFAULT_SAMPLER}
-    check = measure(100)
-    metrics |= {
-        "check_class_accuracy_100": check["class_accuracy"],
-        "check_inception_score_100": check["inception_score"],
-    }
-    grid_labels = torch.arange(16) % 10
-    started = time.perf_counter()
-    for _ in range(3):
-        list(sample(model, grid_labels, 20, guidance, DEFAULT_SAMPLER, _seeded(0), guide, autoguidance))
-    metrics["ms_per_image_20_steps_guided"] = round(1000 * (time.perf_counter() - started) / 48, 2)
-    return metrics
 
 
 def _seeded(seed: int) -> torch.Generator:

@@ -14,7 +14,15 @@ from pathlib import Path
 import torch
 
 from .checkpoints import CONFIG, load_checkpoint
-from .diffusion import GUIDE_SUFFIX, SAMPLERS, DiffusionModel, compatible_guide, sample
+from .diffusion import (
+    DEFAULT_SAMPLER,
+    GUIDE_SUFFIX,
+    SAMPLERS,
+    DiffusionModel,
+    compatible_guide,
+    default_guidance,
+    sample,
+)
 from .sampling import MAX_SEED
 
 MAX_GRID = 64
@@ -166,3 +174,53 @@ def forward_process(
     output = model(noisy.to(device), t.to(device), y.to(device)).float().cpu()
     predictions = model.clean_image_from_output(noisy, abar, output).clamp(-1, 1)
     return ForwardProcess(list(times), noisy, predictions, [signal_share(model, s) for s in times])
+
+
+@torch.inference_mode()
+def judged_samples(model, judge, reference: torch.Tensor, count: int, guide=None, seed: int = 2026) -> dict:
+    """`count` samples (20 steps of DEFAULT_SAMPLER, digits 0-9 in turn, `seed`, the model's default guidance:
+    autoguidance by `guide` when given) judged as a diffusion card records them: class accuracy, Inception score,
+    and the Fréchet distance of the first 500 against `reference`, the first 500 held-out digits (N, 1, 28, 28)."""
+    from .metrics import classify, frechet_distance, inception_score
+
+    guidance, autoguidance = default_guidance(guide is not None)
+    labels = torch.arange(count) % model.config.num_classes
+    generator = torch.Generator("cpu").manual_seed(seed)
+    images = torch.cat(
+        [
+            list(sample(model, chunk, 20, guidance, DEFAULT_SAMPLER, generator, guide, autoguidance))[-1].x
+            for chunk in labels.split(250)
+        ]
+    )
+    probabilities, features = classify(judge, images)
+    _, real = classify(judge, reference)
+    result = {
+        "class_accuracy": round(float((probabilities.argmax(1) == labels).double().mean()), 4),
+        "inception_score": round(inception_score(probabilities), 4),
+        "frechet_distance_500": round(frechet_distance(features[: len(reference)], real), 3),
+        "samples": count,
+        "sampling_steps": 20,
+        "guidance": guidance,
+    }
+    return result | ({"autoguidance": autoguidance} if autoguidance else {}) | {"sampler": DEFAULT_SAMPLER}
+
+
+def card_metrics(model, judge, reference: torch.Tensor, guide=None, count: int = 2000, check: int = 100) -> dict:
+    """A diffusion card's metrics at the model's default guidance: judged_samples with `count` samples, the check of
+    the first `check` that tests/test_quality.py repeats, and milliseconds per image for 16-image grids."""
+    import time
+
+    metrics = judged_samples(model, judge, reference, count, guide)
+    first = judged_samples(model, judge, reference, check, guide)
+    metrics |= {
+        "check_class_accuracy_100": first["class_accuracy"],
+        "check_inception_score_100": first["inception_score"],
+    }
+    guidance, autoguidance = default_guidance(guide is not None)
+    grid_labels = torch.arange(16) % model.config.num_classes
+    started = time.perf_counter()
+    for _ in range(3):
+        generator = torch.Generator("cpu").manual_seed(0)
+        list(sample(model, grid_labels, 20, guidance, DEFAULT_SAMPLER, generator, guide, autoguidance))
+    metrics["ms_per_image_20_steps_guided"] = round(1000 * (time.perf_counter() - started) / 48, 2)
+    return metrics

@@ -504,7 +504,8 @@ PREDICTED = {"eps": "the noise", "v": "v, the noise and the clean image mixed by
 
 
 def train_diffusion(args) -> None:
-    from .diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DiffusionConfig, sample
+    from .diffusion import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, DiffusionConfig
+    from .diffusion_pipeline import card_metrics, judged_samples
     from .evaluate import HALF
     from .trainers import DiffusionTrainConfig, DiffusionTrainer
 
@@ -527,17 +528,8 @@ def train_diffusion(args) -> None:
     reference = to_signed(held_out.images[:HALF])
     started = time.time()
 
-    def measure(model, count: int, steps: int = 20, guidance: float = DEFAULT_GUIDANCE) -> dict:
-        labels = torch.arange(count) % 10
-        generator = torch.Generator("cpu").manual_seed(2026)
-        images = torch.cat([list(sample(model, chunk, steps, guidance, DEFAULT_SAMPLER, generator))[-1].x
-                            for chunk in labels.split(250)])  # fmt: skip
-        probabilities, features = classify(classifier, images)
-        _, real = classify(classifier, reference)
-        accuracy = float((probabilities.argmax(1) == labels).double().mean())
-        return {"class_accuracy": round(accuracy, 4), "inception_score": round(inception_score(probabilities), 4),
-                "frechet_distance_500": round(frechet_distance(features[:HALF], real), 3), "samples": count,
-                "sampling_steps": steps, "guidance": guidance, "sampler": DEFAULT_SAMPLER}  # fmt: skip
+    def measure(model, count: int) -> dict:
+        return judged_samples(model, classifier, reference, count)
 
     def on_save(step: int, bar) -> None:
         trainer.save_state(state_dir)
@@ -550,18 +542,9 @@ def train_diffusion(args) -> None:
     if not trainer.is_main_process:
         return
     model = trainer.export()
-    metrics = measure(model, 100 if args.dry_run else 2000) | {"steps": trainer.step}
-    check = measure(model, 20 if args.dry_run else 100)  # what tests/test_quality.py re-measures (seed 2026)
-    metrics |= {
-        "check_class_accuracy_100": check["class_accuracy"],
-        "check_inception_score_100": check["inception_score"],
-    }
-    grid_labels = torch.arange(16) % 10
-    started = time.perf_counter()
-    for _ in range(3):
-        list(sample(model, grid_labels, 20, DEFAULT_GUIDANCE, DEFAULT_SAMPLER, torch.Generator().manual_seed(0)))
-    metrics["ms_per_image_20_steps_guided"] = round(1000 * (time.perf_counter() - started) / 48, 2)
-    metrics["parameters"] = sum(p.numel() for p in model.parameters())
+    # the card's check of the first 100 samples is what tests/test_quality.py re-measures (seed 2026)
+    metrics = card_metrics(model, classifier, reference, None, *((100, 20) if args.dry_run else (2000, 100)))
+    metrics |= {"steps": trainer.step, "parameters": sum(p.numel() for p in model.parameters())}
     print(metrics)
     summary = (
         f"A denoising diffusion model: a small U-Net ({args.channels} channels at 28x28, twice that at 14x14 and "

@@ -432,3 +432,24 @@ def test_the_train_command_exports_a_guide_with_its_own_family(capsys):
         assert "The guide of `diffusion-mnist` for autoguidance" in text and "stopped after 3 steps" in text
     finally:
         shutil.rmtree(out.parent, ignore_errors=True)
+
+
+def test_card_metrics_are_measured_at_each_models_default_guidance():
+    from genmodels.classifier import ClassifierConfig, MNISTClassifier
+    from genmodels.diffusion import default_guidance
+    from genmodels.diffusion_pipeline import card_metrics, judged_samples
+
+    torch.manual_seed(0)
+    judge = MNISTClassifier(ClassifierConfig()).eval()
+    reference = torch.rand(20, 1, 28, 28) * 2 - 1
+    model, guide = _random_model(0), _random_model(1)
+    guided = card_metrics(model, judge, reference, guide, count=20, check=10)
+    plain = card_metrics(model, judge, reference, None, count=20, check=10)
+    assert (guided["guidance"], guided["autoguidance"]) == default_guidance(True)
+    assert plain["guidance"] == default_guidance(False)[0] and "autoguidance" not in plain
+    for metrics in (guided, plain):
+        assert metrics["samples"] == 20 and metrics["ms_per_image_20_steps_guided"] > 0
+        assert 0 <= metrics["check_class_accuracy_100"] <= 1 and metrics["frechet_distance_500"] > 0
+    # the check is the first samples of the same seed, measured alone
+    assert guided["check_inception_score_100"] == judged_samples(model, judge, reference, 10, guide)["inception_score"]
+    assert guided["frechet_distance_500"] != plain["frechet_distance_500"]
