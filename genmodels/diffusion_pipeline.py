@@ -206,8 +206,9 @@ def judged_samples(model, judge, reference: torch.Tensor, count: int, guide=None
 
 
 def card_metrics(model, judge, reference: torch.Tensor, guide=None, count: int = 2000, check: int = 100) -> dict:
-    """A diffusion card's metrics at the model's default guidance: judged_samples with `count` samples, the check of
-    the first `check` that tests/test_quality.py repeats, and milliseconds per image for 16-image grids."""
+    """A diffusion card's metrics at the model's default guidance: judged_samples with `count` samples, a check with
+    `check` samples of the same seed drawn on their own (DDPM's noise depends on the batch, so they are not the
+    first of the `count`), which tests/test_quality.py repeats, and milliseconds per image for 16-image grids."""
     import time
 
     metrics = judged_samples(model, judge, reference, count, guide)

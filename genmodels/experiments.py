@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .diffusion import DEFAULT_AUTOGUIDANCE
 from .gan import GAN
 from .gan_pipeline import discriminator_scores, generate, interpolation_latents, sample_latents
 from .metrics import classify, diversity
@@ -344,7 +345,9 @@ def guidance_pair(model, judge, seed: int, scales=(0.0, 3.0), count: int = 40) -
     return [judged_diffusion(model, judge, seed, count, 20, g, "ddim") for g in scales]
 
 
-def guidance_kinds(model, guide, judge, seed: int, count: int = 40, cfg: float = 3.0, autoguidance: float = 1.5):
+def guidance_kinds(
+    model, guide, judge, seed: int, count: int = 40, cfg: float = 3.0, autoguidance: float = DEFAULT_AUTOGUIDANCE
+):
     """The same noise with no guidance, classifier-free guidance `cfg` and autoguidance by `guide`, in 20 DDPM steps
     (the tab's sampler): which kind buys fidelity without giving up the variety within each digit."""
     return [

@@ -542,7 +542,7 @@ def train_diffusion(args) -> None:
     if not trainer.is_main_process:
         return
     model = trainer.export()
-    # the card's check of the first 100 samples is what tests/test_quality.py re-measures (seed 2026)
+    # the card's check, 100 samples of seed 2026 drawn on their own, is what tests/test_quality.py re-measures
     metrics = card_metrics(model, classifier, reference, None, *((100, 20) if args.dry_run else (2000, 100)))
     metrics |= {"steps": trainer.step, "parameters": sum(p.numel() for p in model.parameters())}
     print(metrics)
@@ -589,7 +589,8 @@ def train_diffusion(args) -> None:
         + f"\n\nEach image costs one network pass per sampling step, two with guidance: "
         f"{metrics['ms_per_image_20_steps_guided']:.1f} ms per image for 20 guided steps on the CPU that trained "
         "it (16-image grids, 2 threads), where a GAN of the same data needs about 0.1 ms. The metrics use 20 "
-        f"{DEFAULT_SAMPLER.upper()} steps with guidance {DEFAULT_GUIDANCE:g} (the Diffusion tab's defaults), digits "
+        f"{DEFAULT_SAMPLER.upper()} steps with guidance {DEFAULT_GUIDANCE:g} (the Diffusion tab's defaults for a model "
+        "without a guide), digits "
         "0-9 in turn, judged by GenLab's classifier; the Fréchet distance uses the first 500 samples against the "
         "first 500 held-out digits. "
         "`python -m genmodels.evaluate` scores it beside every other image model.",

@@ -450,6 +450,6 @@ def test_card_metrics_are_measured_at_each_models_default_guidance():
     for metrics in (guided, plain):
         assert metrics["samples"] == 20 and metrics["ms_per_image_20_steps_guided"] > 0
         assert 0 <= metrics["check_class_accuracy_100"] <= 1 and metrics["frechet_distance_500"] > 0
-    # the check is the first samples of the same seed, measured alone
+    # the check is its own draw of `check` samples with the same seed
     assert guided["check_inception_score_100"] == judged_samples(model, judge, reference, 10, guide)["inception_score"]
     assert guided["frechet_distance_500"] != plain["frechet_distance_500"]
